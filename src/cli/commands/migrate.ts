@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { openDatabase } from '../../store/database.js';
+import { migrateToLatest } from '../../store/migrate.js';
+import { dbOption } from '../options.js';
+
+export function migrateCommand(): Command {
+  return new Command('migrate')
+    .description('create or update the clerk_* tables (safe to run from several processes at once)')
+    .addOption(dbOption())
+    .action(async (opts) => {
+      const database = await openDatabase(opts.db);
+      try {
+        const results = await migrateToLatest(database.db, database.dialect);
+        const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+        console.log(applied.length ? `applied ${applied.join(', ')} to ${database.description}` : `${database.description} is up to date`);
+      } finally {
+        await database.close();
+      }
+    });
+}

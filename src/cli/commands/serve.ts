@@ -1,0 +1,60 @@
+import { Command, Option } from 'commander';
+import { createClerkSync } from '../../clerk-sync.js';
+import { createHttpServer, DEFAULT_WEBHOOK_PATH, listen } from '../../http/server.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../../http/receiver.js';
+import { createLogger, type LogLevel } from '../../log.js';
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../../worker/retry-schedule.js';
+import { dbOption, port, positiveInt, secretOption } from '../options.js';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('receive Clerk webhooks, store them durably, and sync them into your database')
+    .addOption(new Option('-p, --port <port>', 'port to listen on').env('PORT').default(8080).argParser(port))
+    .addOption(new Option('--host <host>', 'address to listen on').env('HOST').default('0.0.0.0'))
+    .addOption(dbOption())
+    .addOption(secretOption())
+    .addOption(new Option('--path <path>', 'webhook endpoint path').default(DEFAULT_WEBHOOK_PATH))
+    .addOption(new Option('--max-body-bytes <n>', 'largest accepted body').env('CLERK_SYNC_MAX_BODY_BYTES').default(DEFAULT_MAX_BODY_BYTES).argParser(positiveInt('--max-body-bytes')))
+    .addOption(new Option('--durability <mode>', 'SQLite: normal survives process crashes, full also power loss').choices(['normal', 'full']).env('CLERK_SYNC_DURABILITY').default('normal'))
+    .addOption(new Option('--retry-schedule <delays>', 'delays between attempts before an event is dead').env('CLERK_SYNC_RETRY_SCHEDULE').default(DEFAULT_RETRY_SCHEDULE))
+    .addOption(new Option('--concurrency <n>', 'events processed at once').env('CLERK_SYNC_CONCURRENCY').default(1).argParser(positiveInt('--concurrency')))
+    .addOption(new Option('--no-worker', 'only receive and store; run `clerk-sync worker` elsewhere to process'))
+    .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).env('LOG_LEVEL').default('info'))
+    .action(async (opts) => {
+      const logger = createLogger(opts.logLevel as LogLevel);
+      const retrySchedule = parseRetrySchedule(opts.retrySchedule);
+      const sync = await createClerkSync({
+        secret: opts.secret,
+        database: opts.db,
+        durability: opts.durability,
+        maxBodyBytes: opts.maxBodyBytes,
+        logger,
+        worker: opts.worker === false ? false : { retrySchedule, concurrency: opts.concurrency },
+      });
+      await sync.start();
+      const server = createHttpServer(sync, { path: opts.path });
+      const address = await listen(server, opts.port, opts.host);
+      logger.info('clerk-sync is listening', {
+        url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}${opts.path}`,
+        port: address.port,
+        database: sync.database.description,
+        worker: sync.worker !== null,
+      });
+
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info('shutting down: no new requests, finishing in-flight work', { signal });
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await sync.stop();
+        logger.info('stopped cleanly');
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+    });
+}

@@ -1,0 +1,31 @@
+import { InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_DATABASE } from '../store/database.js';
+
+export const dbOption = () =>
+  new Option('--db <url>', 'SQLite file path or postgres:// URL').env('DATABASE_URL').default(DEFAULT_DATABASE);
+
+export const secretOption = (what = 'signing secret (whsec_...); several separated by spaces or commas for rotation') =>
+  new Option('--secret <whsec>', what).env('CLERK_WEBHOOK_SIGNING_SECRET');
+
+export function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number, got "${value}"`);
+    return n;
+  };
+}
+
+export function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`port must be 0-65535, got "${value}"`);
+  return n;
+}
+
+/** `2h`, `30m`, `15s`, `7d` ago, or an ISO date, as epoch ms. */
+export function since(value: string): number {
+  const rel = /^(\d+)(s|m|h|d)$/.exec(value);
+  if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new InvalidArgumentError(`expected a duration like 2h, 30m, 7d or a date like 2026-01-31T12:00:00Z, got "${value}"`);
+  return t;
+}

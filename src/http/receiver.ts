@@ -1,0 +1,137 @@
+import { EventParseError, parseEvent } from '../events/parse.js';
+import type { InboxRecord } from '../inbox/record.js';
+import type { InboxWriter } from '../inbox/writer.js';
+import { silentLogger, type Logger } from '../log.js';
+import { envelopeTimeMs } from '../sync/processor.js';
+import { WebhookVerificationError, type Verifier, type WebhookHeaders } from '../verify/index.js';
+import { BodyTooLargeError, readBodyLimited } from './read-body.js';
+import { errorResponse, jsonResponse, toFetchResponse, type ReceiverResponse } from './response.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** Seconds Svix (or any client) is asked to wait after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+export interface IncomingWebhook {
+  method: string;
+  headers: WebhookHeaders;
+  body: Uint8Array;
+}
+
+export interface ReceiverOptions {
+  verifier: Verifier;
+  inbox: InboxWriter;
+  maxBodyBytes?: number;
+  logger?: Logger;
+  /** Called for each rejection with its error code (metrics). */
+  onRejected?: (code: string) => void;
+  /** Called for each newly stored event (metrics). */
+  onStored?: (type: string) => void;
+}
+
+/** Headers kept with each event: what is needed to re-verify, replay and debug it. */
+const KEPT_HEADERS = ['svix-id', 'svix-timestamp', 'svix-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type', 'user-agent'];
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The webhook endpoint, free of any HTTP framework: verify the signature on the raw bytes, commit
+ * the event to the inbox, and only then answer 2xx. Adapters translate to and from this.
+ */
+export class WebhookReceiver {
+  readonly maxBodyBytes: number;
+  readonly #opts: ReceiverOptions;
+  readonly #log: Logger;
+
+  constructor(options: ReceiverOptions) {
+    this.#opts = options;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.#log = options.logger ?? silentLogger;
+  }
+
+  /** Fetch API entry point: Request in, Response out. */
+  async handle(request: Request): Promise<Response> {
+    if (request.method !== 'POST') return toFetchResponse(this.#methodNotAllowed(request.method));
+    const declared = Number(request.headers.get('content-length') ?? 0);
+    if (declared > this.maxBodyBytes) return toFetchResponse(this.tooLarge());
+    let body: Uint8Array;
+    try {
+      body = await readBodyLimited(request.body, this.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return toFetchResponse(this.tooLarge());
+      return toFetchResponse(this.#reject(400, 'unreadable_body', `could not read the request body (${error instanceof Error ? error.message : String(error)}); resend the request`));
+    }
+    return toFetchResponse(await this.receive({ method: request.method, headers: request.headers, body }));
+  }
+
+  async receive(req: IncomingWebhook): Promise<ReceiverResponse> {
+    if (req.method !== 'POST') return this.#methodNotAllowed(req.method);
+    if (req.body.byteLength > this.maxBodyBytes) return this.tooLarge();
+
+    let verified;
+    try {
+      verified = this.#opts.verifier.verify(req.body, req.headers);
+    } catch (error) {
+      if (error instanceof WebhookVerificationError) return this.#reject(error.status, error.code, error.message);
+      throw error;
+    }
+    if (verified.id.length > 256) return this.#reject(400, 'invalid_headers', 'the svix-id header is longer than 256 characters; Svix message ids are short (msg_...)');
+
+    let text: string;
+    let parsed;
+    try {
+      text = utf8.decode(req.body);
+      parsed = parseEvent(text);
+    } catch (error) {
+      if (error instanceof EventParseError) return this.#reject(400, error.code, error.message);
+      return this.#reject(400, 'invalid_json', 'the body is not valid UTF-8; Clerk always sends UTF-8 JSON, so something between Clerk and this endpoint changed it');
+    }
+
+    const { event } = parsed;
+    const data = event.data as { id?: unknown };
+    const record: InboxRecord = {
+      svixId: verified.id,
+      type: event.type,
+      status: parsed.known ? 'pending' : 'skipped',
+      eventTimestamp: envelopeTimeMs(event.timestamp),
+      instanceId: typeof event.instance_id === 'string' ? event.instance_id : null,
+      entityId: typeof data.id === 'string' ? data.id : null,
+      headers: pickHeaders(req.headers),
+      body: text,
+      receivedAt: Date.now(),
+    };
+    try {
+      const { duplicate } = await this.#opts.inbox.write(record);
+      if (!duplicate) this.#opts.onStored?.(record.type);
+      return jsonResponse(200, duplicate ? { received: true, duplicate: true } : { received: true });
+    } catch (error) {
+      this.#log.error('could not store event; answered 503 so Svix retries it', { svix_id: record.svixId, type: record.type, error: error instanceof Error ? error.message : String(error) });
+      return this.#reject(503, 'store_unavailable', `the event could not be stored (the database is unavailable or full); it was not accepted, retry after ${RETRY_AFTER_SECONDS} s (Svix does this automatically)`, {
+        'retry-after': String(RETRY_AFTER_SECONDS),
+      });
+    }
+  }
+
+  tooLarge(): ReceiverResponse {
+    return this.#reject(413, 'payload_too_large', `the body is larger than the ${this.maxBodyBytes}-byte limit; raise it with --max-body-bytes if your events are really this large`);
+  }
+
+  #methodNotAllowed(method: string): ReceiverResponse {
+    return this.#reject(405, 'method_not_allowed', `${method} is not supported here; Clerk delivers webhooks with POST`, { allow: 'POST' });
+  }
+
+  #reject(status: number, code: string, message: string, headers: Record<string, string> = {}): ReceiverResponse {
+    this.#opts.onRejected?.(code);
+    if (status !== 503) this.#log.info('webhook rejected', { status, code });
+    return errorResponse(status, code, message, headers);
+  }
+}
+
+function pickHeaders(headers: WebhookHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of KEPT_HEADERS) {
+    const v = headers instanceof Headers ? headers.get(name) : headers[name];
+    const value = Array.isArray(v) ? v[0] : v;
+    if (typeof value === 'string') out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,29 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { ClerkSyncDatabase } from './schema.js';
+import { SqliteBooleansPlugin } from './sqlite-booleans.js';
+
+/**
+ * `normal`: WAL with synchronous=NORMAL. A commit is in the OS page cache before we answer, so
+ *   it survives a crash or kill -9 of the process; the last commits can be lost on power loss.
+ * `full`: synchronous=FULL. Every commit is fsynced before we answer, so it also survives power
+ *   loss, at several times the cost per commit (group commit amortizes it).
+ */
+export type SqliteDurability = 'normal' | 'full';
+
+export interface SqliteOptions {
+  durability?: SqliteDurability;
+}
+
+export function openSqlite(path: string, options: SqliteOptions = {}): { db: Kysely<ClerkSyncDatabase>; raw: BetterSqlite3.Database } {
+  const raw = new BetterSqlite3(path);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  // Another process (a CLI command, a second worker) may hold the write lock briefly.
+  raw.pragma('busy_timeout = 5000');
+  const db = new Kysely<ClerkSyncDatabase>({
+    dialect: new SqliteDialect({ database: raw }),
+    plugins: [new SqliteBooleansPlugin()],
+  });
+  return { db, raw };
+}

@@ -1,0 +1,35 @@
+/**
+ * Payload readers. Live payloads drift from the spec (fields missing, null, or of another shape),
+ * so every column value is read defensively: anything unexpected becomes NULL, never an error.
+ */
+export type Payload = Record<string, unknown>;
+
+export function text(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+export function int(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : null;
+}
+
+export function bool(v: unknown): boolean | null {
+  return typeof v === 'boolean' ? v : null;
+}
+
+export function json(v: unknown): string | null {
+  return v === undefined || v === null ? null : JSON.stringify(v);
+}
+
+export function obj(v: unknown): Payload | null {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Payload) : null;
+}
+
+export function list(v: unknown): Payload[] {
+  return Array.isArray(v) ? v.filter((x): x is Payload => obj(x) !== null) : [];
+}
+
+/** The entry of `items` whose id is `primaryId`: Clerk's primary is never simply the first entry. */
+export function primary(items: unknown, primaryId: unknown): Payload | null {
+  if (typeof primaryId !== 'string') return null;
+  return list(items).find((i) => i.id === primaryId) ?? null;
+}

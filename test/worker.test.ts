@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { eventFixture } from '../src/events/fixtures.js';
+import { InboxQueue } from '../src/inbox/queue.js';
+import { syncTables } from '../src/sync/processor.js';
+import { PermanentError, type EventProcessor, type ProcessedInfo } from '../src/worker/worker.js';
+import { nextRetryAt, parseRetrySchedule } from '../src/worker/retry-schedule.js';
+import { waitFor } from './support/env.js';
+import { startService } from './support/service.js';
+
+const eventRow = (svc: Awaited<ReturnType<typeof startService>>, id: string) =>
+  svc.sync.database.db.selectFrom('clerk_webhook_events').selectAll().where('svix_id', '=', id).executeTakeFirst();
+
+describe('worker', () => {
+  it('picks a fresh event up at once and marks it done in the same transaction as its sync writes', async () => {
+    const svc = await startService({ worker: { pollIntervalMs: 60_000 } });
+    try {
+      const event = eventFixture('user.created');
+      const t0 = Date.now();
+      const res = await svc.send(event);
+      const row = await waitFor(async () => {
+        const r = await eventRow(svc, res.id);
+        return r?.status === 'done' && r;
+      }, { timeoutMs: 2000, intervalMs: 5, what: 'event done' });
+      // The poll interval is a minute: only the commit notification can have started it this fast.
+      assert.ok(Date.now() - t0 < 1000);
+      assert.equal(row.attempts, 1);
+      const user = await svc.sync.database.db.selectFrom('clerk_users').selectAll().where('id', '=', event.data.id).executeTakeFirst();
+      assert.ok(user);
+      const attempts = await svc.sync.database.db.selectFrom('clerk_webhook_attempts').selectAll().where('svix_id', '=', res.id).execute();
+      assert.deepEqual(attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']]);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('retries a failing event with backoff, keeps attempts and the last error, then dead-letters it', async () => {
+    const seen: ProcessedInfo[] = [];
+    const failing: EventProcessor = async (trx, event, row) => {
+      await syncTables(trx, event, row); // its writes must be rolled back with the failure
+      if (event.type === 'organization.created') throw new Error('downstream is down');
+    };
+    const svc = await startService({ process: failing, worker: { retrySchedule: [50, 100], pollIntervalMs: 20 }, onProcessed: (i) => seen.push(i) });
+    try {
+      const event = eventFixture('organization.created');
+      const res = await svc.send(event);
+      const row = await waitFor(async () => {
+        const r = await eventRow(svc, res.id);
+        return r?.status === 'dead' && r;
+      }, { what: 'dead event' });
+      assert.equal(row.attempts, 3, 'first try plus two retries');
+      assert.equal(row.last_error, 'downstream is down');
+      const mine = seen.filter((s) => s.svixId === res.id);
+      assert.deepEqual(mine.map((s) => s.outcome), ['failed', 'failed', 'dead']);
+      const attempts = await svc.sync.database.db.selectFrom('clerk_webhook_attempts').selectAll().where('svix_id', '=', res.id).orderBy('id').execute();
+      assert.deepEqual(attempts.map((a) => a.outcome), ['failed', 'failed', 'dead']);
+      // Backoff: the second attempt started no earlier than ~80% of the first delay after the first.
+      assert.ok(attempts[1]!.started_at - attempts[0]!.started_at >= 40);
+      const org = await svc.sync.database.db.selectFrom('clerk_organizations').selectAll().where('id', '=', event.data.id).executeTakeFirst();
+      assert.equal(org, undefined, 'a failed attempt leaves no partial writes');
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('sends an event straight to dead on PermanentError', async () => {
+    const svc = await startService({
+      process: async () => {
+        throw new PermanentError('this payload can never be applied');
+      },
+      worker: { retrySchedule: [10, 10, 10] },
+    });
+    try {
+      const res = await svc.send(eventFixture('user.created'));
+      const row = await waitFor(async () => {
+        const r = await eventRow(svc, res.id);
+        return r?.status === 'dead' && r;
+      });
+      assert.equal(row.attempts, 1);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('a failing event does not hold up the others', async () => {
+    const svc = await startService({
+      process: async (trx, event, row) => {
+        if (event.type === 'organization.created') throw new Error('boom');
+        await syncTables(trx, event, row);
+      },
+      worker: { retrySchedule: [30, 30, 30, 30], pollIntervalMs: 20 },
+    });
+    try {
+      const bad = await svc.send(eventFixture('organization.created'));
+      const goods = [];
+      for (let i = 0; i < 20; i++) goods.push(await svc.send(eventFixture('user.created')));
+      for (const g of goods) await waitFor(async () => (await eventRow(svc, g.id))?.status === 'done');
+      await waitFor(async () => (await eventRow(svc, bad.id))?.status === 'dead');
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('replay puts a dead event back and it is applied', async () => {
+    let fail = true;
+    const svc = await startService({
+      process: async (trx, event, row) => {
+        if (fail) throw new Error('not yet');
+        await syncTables(trx, event, row);
+      },
+      worker: { retrySchedule: [], pollIntervalMs: 20 },
+    });
+    try {
+      const event = eventFixture('user.created');
+      const res = await svc.send(event);
+      await waitFor(async () => (await eventRow(svc, res.id))?.status === 'dead');
+      fail = false;
+      assert.equal(await new InboxQueue(svc.sync.database).requeue([res.id]), 1);
+      svc.sync.worker!.notify();
+      const row = await waitFor(async () => {
+        const r = await eventRow(svc, res.id);
+        return r?.status === 'done' && r;
+      });
+      assert.equal(row.last_error, null);
+      assert.ok(await svc.sync.database.db.selectFrom('clerk_users').select('id').where('id', '=', event.data.id).executeTakeFirst());
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('recovers claims abandoned by a dead worker after the lease, without applying twice', async () => {
+    const svc = await startService({ worker: { leaseMs: 200, pollIntervalMs: 20 } });
+    try {
+      await svc.sync.worker!.stop();
+      const event = eventFixture('user.created');
+      const res = await svc.send(event);
+      const queue = new InboxQueue(svc.sync.database);
+      const claimed = await queue.claim('ghost-worker', 10);
+      assert.equal(claimed.length, 1);
+      await svc.sync.worker!.start();
+      const row = await waitFor(async () => {
+        const r = await eventRow(svc, res.id);
+        return r?.status === 'done' && r;
+      });
+      assert.equal(row.attempts, 1);
+      // The ghost comes back and tries to finish: its transaction is refused.
+      await assert.rejects(
+        svc.sync.database.db.transaction().execute((trx) => queue.finish(trx, claimed[0]!, 'ghost-worker', 'done', Date.now())),
+        /reclaimed by another worker/,
+      );
+    } finally {
+      await svc.close();
+    }
+  });
+});
+
+describe('retry schedule', () => {
+  it('parses durations and says what is wrong', () => {
+    assert.deepEqual(parseRetrySchedule('5s, 30s,2m,1h,1d,250ms'), [5000, 30000, 120000, 3600000, 86400000, 250]);
+    assert.deepEqual(parseRetrySchedule('none'), []);
+    assert.throws(() => parseRetrySchedule('5 seconds'), /invalid retry delay "5 seconds".*units: ms, s, m, h, d/);
+  });
+
+  it('jitters each delay within ±20% and stops after the last', () => {
+    const schedule = [1000, 2000];
+    assert.equal(nextRetryAt(1, schedule, 0, () => 0), 800);
+    assert.equal(nextRetryAt(1, schedule, 0, () => 1), 1200);
+    assert.equal(nextRetryAt(2, schedule, 0, () => 0.5), 2000);
+    assert.equal(nextRetryAt(3, schedule, 0, () => 0.5), null);
+  });
+});
