@@ -1,0 +1,149 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { decodeSignature } from './base64.js';
+import { WebhookVerificationError } from './errors.js';
+import { missingHeadersError, readHeader } from './headers.js';
+import { parseSecrets } from './secret.js';
+import type { WebhookHeaders, WebhookPayload } from './types.js';
+
+export interface VerifyOptions {
+  /** Accepted clock difference either way, in seconds. Default 300, as in every Svix library. */
+  toleranceSeconds?: number;
+  /** Current time in ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+}
+
+export interface VerifiedWebhook {
+  /** The svix-id: the message id, the same on every retry. Deduplicate on it. */
+  id: string;
+  /** The svix-timestamp of this attempt, in seconds. */
+  timestamp: number;
+}
+
+export interface Verifier {
+  verify(payload: WebhookPayload, headers: WebhookHeaders): VerifiedWebhook;
+}
+
+// Scratch space for one decoded signature; verification is synchronous, so one buffer suffices.
+const candidate = new Uint8Array(32);
+const SPACE = 32;
+const COMMA = 44;
+
+const REPARSED_HINT =
+  'Most likely the body was parsed and re-serialized before verification (e.g. express.json(), ' +
+  "Fastify's JSON parser, the Next.js Pages Router body parser, a relay): verify the raw request bytes " +
+  'exactly as received (express.raw({ type: "application/json" }), await request.text(), ' +
+  'bodyParser: false). Otherwise the signing secret is wrong: copy it from Clerk Dashboard → Webhooks → ' +
+  'your endpoint → Signing Secret (each endpoint and each instance has its own).';
+
+/** A plain decimal integer, or -1. Cheaper than a regex; rejects '1e9', ' 1', '+1', '0x1'. */
+function parseTimestamp(value: string): number {
+  if (value.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
+function checkTimestamp(timestamp: number, nowMs: number, tolerance: number): void {
+  const skew = Math.floor(nowMs / 1000) - timestamp;
+  if (skew > tolerance) {
+    throw new WebhookVerificationError(
+      'timestamp_too_old',
+      `Webhook timestamp is ${skew} s older than this server's clock (tolerance ${tolerance} s). ` +
+        'Svix signs every attempt with a fresh timestamp, so verify on receipt: a delivery stored and ' +
+        'verified later (e.g. from a queue) cannot be verified. If this happens on fresh deliveries, ' +
+        "check the server's clock (NTP).",
+    );
+  }
+  // Written so that NaN (a broken `now` option) fails closed.
+  if (!(skew >= -tolerance)) {
+    throw new WebhookVerificationError(
+      'timestamp_too_new',
+      `Webhook timestamp is ${-skew} s ahead of this server's clock (tolerance ${tolerance} s). ` +
+        "Check the server's clock (NTP): it is probably running behind.",
+    );
+  }
+}
+
+/** True if any `v1,<base64>` entry of the space-separated header equals `expected`, in constant time. */
+function matchesAnyV1(header: string, expected: Buffer): boolean {
+  for (let start = 0, end = 0; start < header.length; start = end + 1) {
+    end = header.indexOf(' ', start);
+    if (end === -1) end = header.length;
+    if (!header.startsWith('v1,', start)) continue; // v1a (ed25519), v2...: not ours
+    // Duplicate headers joined by fetch with ", " leave a trailing comma on an entry.
+    const stop = header.charCodeAt(end - 1) === COMMA ? end - 1 : end;
+    if (decodeSignature(header, start + 3, stop, candidate) && timingSafeEqual(candidate, expected)) return true;
+  }
+  return false;
+}
+
+function hasV1Entry(header: string): boolean {
+  const at = header.indexOf('v1,');
+  return at === 0 || (at > 0 && (header.charCodeAt(at - 1) === SPACE || header.includes(' v1,', at)));
+}
+
+export function createVerifier(secrets: string | readonly string[], options: VerifyOptions = {}): Verifier {
+  const keys = parseSecrets(secrets);
+  const tolerance = options.toleranceSeconds ?? 300;
+  const now = options.now ?? Date.now;
+  if (!(tolerance >= 0 && Number.isFinite(tolerance))) {
+    throw new RangeError(`toleranceSeconds must be a finite number >= 0, got ${tolerance}`);
+  }
+
+  function verify(payload: WebhookPayload, headers: WebhookHeaders): VerifiedWebhook {
+    if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) {
+      throw new TypeError(
+        `Webhook payload must be the raw request body (string, Buffer or Uint8Array), got ${typeof payload}. ` +
+          'A parsed body cannot be verified: read the raw bytes (express.raw(), await request.text()).',
+      );
+    }
+    const id = readHeader(headers, 'svix-id', 'webhook-id');
+    const timestampHeader = readHeader(headers, 'svix-timestamp', 'webhook-timestamp');
+    const signature = readHeader(headers, 'svix-signature', 'webhook-signature');
+    if (!id || !timestampHeader || !signature) throw missingHeadersError(id, timestampHeader, signature);
+
+    const timestamp = parseTimestamp(timestampHeader);
+    if (timestamp < 0) {
+      throw new WebhookVerificationError(
+        'invalid_headers',
+        'Invalid svix-timestamp header: expected Unix seconds as a plain integer. ' +
+          'Pass the request headers to the verifier unchanged.',
+      );
+    }
+    checkTimestamp(timestamp, now(), tolerance);
+
+    if (!hasV1Entry(signature)) {
+      throw new WebhookVerificationError(
+        'invalid_signature',
+        'The svix-signature header has no "v1,<base64>" entry. Only HMAC-SHA256 (v1) ' +
+          'signatures made with a whsec_ secret are supported, not asymmetric (v1a) ones.',
+      );
+    }
+    const prefix = `${id}.${timestampHeader}.`;
+    for (let i = 0; i < keys.length; i++) {
+      // Two updates instead of concatenating: no copy of a large body.
+      const expected = createHmac('sha256', keys[i]!).update(prefix).update(payload).digest();
+      if (matchesAnyV1(signature, expected)) return { id, timestamp };
+    }
+    throw new WebhookVerificationError(
+      'invalid_signature',
+      `No signature in the svix-signature header matches this payload. ${REPARSED_HINT}`,
+    );
+  }
+
+  return { verify };
+}
+
+/** One-off verification. On a hot path, create a verifier once with `createVerifier` instead. */
+export function verifyWebhook(
+  payload: WebhookPayload,
+  headers: WebhookHeaders,
+  secrets: string | readonly string[],
+  options?: VerifyOptions,
+): VerifiedWebhook {
+  return createVerifier(secrets, options).verify(payload, headers);
+}
