@@ -28,7 +28,7 @@ export interface ClerkSyncOptions {
   maxBodyBytes?: number;
   verify?: VerifyOptions;
   /** Worker settings, or false for a receiver that only stores (another process works the inbox). */
-  worker?: false | { concurrency?: number; retrySchedule?: readonly number[]; pollIntervalMs?: number; leaseMs?: number };
+  worker?: false | { concurrency?: number; batchSize?: number; retrySchedule?: readonly number[]; pollIntervalMs?: number };
   /** What processing does; default: sync the clerk_* tables. */
   process?: EventProcessor;
   logger?: Logger;

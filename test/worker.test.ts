@@ -128,27 +128,54 @@ describe('worker', () => {
     }
   });
 
-  it('recovers claims abandoned by a dead worker after the lease, without applying twice', async () => {
-    const svc = await startService({ worker: { leaseMs: 200, pollIntervalMs: 20 } });
+  it('a worker that dies mid-batch holds nothing: its claims roll back and the events are applied once', async () => {
+    const svc = await startService({ worker: { pollIntervalMs: 20 } });
     try {
       await svc.sync.worker!.stop();
       const event = eventFixture('user.created');
       const res = await svc.send(event);
       const queue = new InboxQueue(svc.sync.database);
-      const claimed = await queue.claim('ghost-worker', 10);
-      assert.equal(claimed.length, 1);
+      // A worker claims and starts applying, then crashes before committing.
+      await assert.rejects(
+        svc.sync.database.db.transaction().execute(async (trx) => {
+          const rows = await queue.claim(trx, 'doomed-worker', 10);
+          assert.equal(rows.length, 1);
+          await syncTables(trx, JSON.parse(rows[0]!.body), rows[0]!);
+          throw new Error('process died');
+        }),
+        /process died/,
+      );
+      assert.equal((await eventRow(svc, res.id))?.status, 'pending');
+      assert.equal(await svc.sync.database.db.selectFrom('clerk_users').select('id').where('id', '=', event.data.id).executeTakeFirst(), undefined);
       await svc.sync.worker!.start();
       const row = await waitFor(async () => {
         const r = await eventRow(svc, res.id);
         return r?.status === 'done' && r;
       });
       assert.equal(row.attempts, 1);
-      // The ghost comes back and tries to finish: its transaction is refused.
-      await assert.rejects(
-        svc.sync.database.db.transaction().execute((trx) => queue.finish(trx, claimed[0]!, 'ghost-worker', 'done', Date.now())),
-        /reclaimed by another worker/,
-      );
+      assert.equal(row.processed_by, svc.sync.worker!.id);
     } finally {
+      await svc.close();
+    }
+  });
+
+  it('several workers on one database apply every event exactly once', async () => {
+    const svc = await startService({ worker: { pollIntervalMs: 10, batchSize: 4 } });
+    const { Worker } = await import('../src/worker/worker.js');
+    const extra = [1, 2].map(() => new Worker({ database: svc.sync.database, process: syncTables, batchSize: 4, pollIntervalMs: 10 }));
+    try {
+      await Promise.all(extra.map((w) => w.start()));
+      const sent = await Promise.all(Array.from({ length: 60 }, () => svc.send(eventFixture('user.created'))));
+      await waitFor(async () => {
+        const n = await svc.sync.database.db.selectFrom('clerk_webhook_events').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'done').executeTakeFirstOrThrow();
+        return Number(n.n) === sent.length;
+      });
+      const attempts = await svc.sync.database.db.selectFrom('clerk_webhook_attempts').select(['svix_id']).execute();
+      assert.equal(attempts.length, sent.length, 'one attempt per event, none repeated');
+      const workers = await svc.sync.database.db.selectFrom('clerk_webhook_events').select('processed_by').distinct().execute();
+      assert.ok(workers.length >= 1);
+    } finally {
+      await Promise.all(extra.map((w) => w.stop()));
       await svc.close();
     }
   });

@@ -34,12 +34,16 @@ export class InboxWriter {
   write(record: InboxRecord): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ record, resolve, reject });
-      if (!this.#flushing) void this.#flush();
+      if (!this.#flushing) {
+        // Wait for the rest of this event-loop turn: every request whose body completed in the
+        // same I/O phase joins this commit.
+        this.#flushing = true;
+        setImmediate(() => void this.#flush());
+      }
     });
   }
 
   async #flush(): Promise<void> {
-    this.#flushing = true;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, MAX_BATCH);

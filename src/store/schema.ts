@@ -12,6 +12,12 @@ import type { ColumnType, Generated, SqlBool } from 'kysely';
 export type EpochMs = number;
 export type JsonColumn = ColumnType<string | unknown, string, string>;
 
+/**
+ * `pending` waits for a worker; `failed` waits for its next retry; `dead` gave up after the last
+ * retry; `done` applied; `skipped` type outside the catalog. Workers claim events inside their
+ * processing transaction, so `processing` is never committed by clerk-sync itself; it is kept
+ * for tools that want to park an event by hand.
+ */
 export type EventStatus = 'pending' | 'processing' | 'done' | 'failed' | 'dead' | 'skipped';
 
 /** The inbox: one row per delivered Svix message, keyed by svix-id. */
@@ -31,8 +37,8 @@ export interface WebhookEventsTable {
   received_at: EpochMs;
   attempts: Generated<number>;
   next_attempt_at: EpochMs;
-  locked_by: string | null;
-  locked_at: EpochMs | null;
+  /** The worker that last processed (or failed) it. */
+  processed_by: string | null;
   last_error: string | null;
   processed_at: EpochMs | null;
 }

@@ -22,8 +22,28 @@ export function openSqlite(path: string, options: SqliteOptions = {}): { db: Kys
   // Another process (a CLI command, a second worker) may hold the write lock briefly.
   raw.pragma('busy_timeout = 5000');
   const db = new Kysely<ClerkSyncDatabase>({
-    dialect: new SqliteDialect({ database: raw }),
+    dialect: new SqliteDialect({ database: withStatementCache(raw) }),
     plugins: [new SqliteBooleansPlugin()],
   });
   return { db, raw };
+}
+
+/**
+ * Kysely prepares every query anew; our queries repeat, so reuse compiled statements.
+ * Bounded, so generated SQL (multi-row inserts of varying size) cannot grow it without limit.
+ */
+function withStatementCache(raw: BetterSqlite3.Database, max = 200) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt === undefined) {
+        stmt = raw.prepare(sql);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Transaction } from 'kysely';
-import { parseEvent } from '../events/parse.js';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
+import { sql, type Transaction } from 'kysely';
 import type { ClerkWebhookEvent } from '../events/catalog.js';
-import { InboxQueue, LeaseLostError, type EventRow } from '../inbox/queue.js';
+import { parseEvent } from '../events/parse.js';
+import { InboxQueue, type EventRow } from '../inbox/queue.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Database } from '../store/database.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
@@ -17,7 +18,7 @@ export class PermanentError extends Error {
   }
 }
 
-/** Applies one event inside the transaction that also marks it done. */
+/** Applies one event inside the transaction that also records its outcome. */
 export type EventProcessor = (trx: Transaction<ClerkSyncDatabase>, event: ClerkWebhookEvent, row: EventRow) => Promise<void>;
 
 export type Outcome = 'done' | 'skipped' | 'failed' | 'dead';
@@ -34,184 +35,177 @@ export interface ProcessedInfo {
 export interface WorkerOptions {
   database: Database;
   process: EventProcessor;
-  /** Events processed at the same time. SQLite has one writer, so more than 1 helps only PostgreSQL. */
+  /** Batches processed at the same time. SQLite has one writer, so more than 1 helps only PostgreSQL. */
   concurrency?: number;
-  /** Delays between attempts, e.g. [5000, 30000]; default DEFAULT_RETRY_SCHEDULE. */
+  /** Events per transaction, each in its own savepoint: fewer commits, same per-event atomicity. */
+  batchSize?: number;
+  /** Delays between attempts in ms; default DEFAULT_RETRY_SCHEDULE. */
   retrySchedule?: readonly number[];
-  /** Fallback poll for events that became due (retries) or were added by another process. */
+  /** Fallback poll for retries coming due and events stored by other processes. */
   pollIntervalMs?: number;
-  /** A claim older than this is considered abandoned by a dead worker and given to another. */
-  leaseMs?: number;
   logger?: Logger;
   workerId?: string;
   onProcessed?: (info: ProcessedInfo) => void;
 }
 
 /**
- * Takes events from the inbox and applies them. Event-driven: `notify()` after a commit starts
- * work at once; a timer covers retries coming due and events stored by other processes.
+ * Takes events from the inbox and applies them. `notify()` after a commit starts work at once;
+ * a timer covers retries coming due and events stored by other processes.
  */
 export class Worker {
   readonly id: string;
   readonly #queue: InboxQueue;
-  readonly #opts: Required<Omit<WorkerOptions, 'workerId' | 'onProcessed'>> & Pick<WorkerOptions, 'onProcessed'>;
-  readonly #buffer: EventRow[] = [];
-  readonly #inFlight = new Set<Promise<void>>();
-  #claiming = false;
+  readonly #database: Database;
+  readonly #process: EventProcessor;
+  readonly #concurrency: number;
+  readonly #batchSize: number;
+  readonly #retrySchedule: readonly number[];
+  readonly #pollIntervalMs: number;
+  readonly #log: Logger;
+  readonly #onProcessed: ((info: ProcessedInfo) => void) | undefined;
+  readonly #sleepers = new Set<() => void>();
+  #loops: Promise<void>[] = [];
   #running = false;
-  #timer: NodeJS.Timeout | undefined;
-  #errorBackoffMs = 0;
-  #lastLeaseSweep = 0;
-  #idleWaiters: Array<() => void> = [];
+  #busy = 0;
 
   constructor(options: WorkerOptions) {
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#database = options.database;
     this.#queue = new InboxQueue(options.database);
-    this.#opts = {
-      concurrency: 1,
-      retrySchedule: parseRetrySchedule(DEFAULT_RETRY_SCHEDULE),
-      pollIntervalMs: 1000,
-      leaseMs: 120_000,
-      logger: silentLogger,
-      ...options,
-    };
+    this.#process = options.process;
+    this.#concurrency = options.concurrency ?? 1;
+    this.#batchSize = options.batchSize ?? (options.database.dialect === 'postgres' ? 16 : 256);
+    this.#retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
+    this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.#log = options.logger ?? silentLogger;
+    this.#onProcessed = options.onProcessed;
   }
 
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
-    this.#pump();
+    this.#loops = Array.from({ length: this.#concurrency }, () => this.#loop());
   }
 
   /** New events were committed: look for work now. */
   notify(): void {
-    if (this.#running) this.#pump();
+    for (const wake of this.#sleepers) wake();
   }
 
-  /** Stops claiming, finishes the events in flight, and hands back claimed-but-unstarted ones. */
+  /** Stops taking work and waits for the batches in flight to commit. */
   async stop(): Promise<void> {
     this.#running = false;
-    clearTimeout(this.#timer);
-    while (this.#inFlight.size > 0 || this.#claiming) await Promise.race([...this.#inFlight, delay(5)]);
-    const unstarted = this.#buffer.splice(0);
-    if (unstarted.length > 0) await this.#queue.releaseClaimsOf(this.id).catch(() => {});
-    this.#settleIdle();
+    this.notify();
+    await Promise.all(this.#loops);
+    this.#loops = [];
   }
 
-  /** Resolves once nothing is due, claimed or in flight (used by tests and one-shot commands). */
+  /** Resolves once nothing is due or in flight (for tests and one-shot commands). */
   async drain(): Promise<void> {
+    this.notify();
     for (;;) {
-      await new Promise<void>((resolve) => {
-        this.#idleWaiters.push(resolve);
-        this.#pump();
-      });
-      const next = await this.#queue.nextDueAt();
-      if (next === null || next > Date.now()) return;
-    }
-  }
-
-  #pump(): void {
-    if (!this.#running) return;
-    while (this.#inFlight.size < this.#opts.concurrency && this.#buffer.length > 0) {
-      const row = this.#buffer.shift()!;
-      const p = this.#processRow(row).finally(() => {
-        this.#inFlight.delete(p);
-        this.#pump();
-      });
-      this.#inFlight.add(p);
-    }
-    if (this.#buffer.length === 0 && !this.#claiming && this.#inFlight.size < this.#opts.concurrency) void this.#claim();
-  }
-
-  async #claim(): Promise<void> {
-    this.#claiming = true;
-    clearTimeout(this.#timer);
-    try {
-      await this.#sweepLeases();
-      const rows = await this.#queue.claim(this.id, Math.max(this.#opts.concurrency * 4, 32));
-      this.#errorBackoffMs = 0;
-      this.#claiming = false;
-      if (rows.length > 0) {
-        this.#buffer.push(...rows);
-        this.#pump();
-        return;
+      if (this.#busy === 0) {
+        const next = await this.#queue.nextDueAt();
+        if (this.#busy === 0 && (next === null || next > Date.now())) return;
       }
-      if (this.#inFlight.size === 0) this.#settleIdle();
-      this.#schedule(await this.#untilNextDue());
-    } catch (error) {
-      this.#claiming = false;
-      // The database is unreachable or busy: back off, stay up, try again.
-      this.#errorBackoffMs = Math.min(Math.max(this.#errorBackoffMs * 2, 250), 30_000);
-      this.#opts.logger.warn('worker cannot reach the database; retrying', { error: errorMessage(error), retry_in_ms: this.#errorBackoffMs });
-      this.#schedule(this.#errorBackoffMs);
+      await new Promise((r) => setTimeout(r, 5));
     }
   }
 
-  async #untilNextDue(): Promise<number> {
-    const next = await this.#queue.nextDueAt();
-    const poll = this.#opts.pollIntervalMs;
-    return next === null ? poll : Math.min(Math.max(next - Date.now(), 0), poll);
+  async #loop(): Promise<void> {
+    let errorBackoffMs = 0;
+    while (this.#running) {
+      let processed: number;
+      try {
+        processed = await this.#batch();
+        errorBackoffMs = 0;
+      } catch (error) {
+        // Unreachable or failing database: nothing of the batch committed. Back off, stay up.
+        errorBackoffMs = Math.min(Math.max(errorBackoffMs * 2, 250), 30_000);
+        this.#log.warn('worker could not process a batch; retrying', { error: errorMessage(error), retry_in_ms: errorBackoffMs });
+        await this.#sleep(errorBackoffMs, false);
+        continue;
+      }
+      if (processed > 0) {
+        // Let pending I/O (the receiver's answers) run between batches.
+        await yieldToIo();
+        continue;
+      }
+      let wait = this.#pollIntervalMs;
+      try {
+        const next = await this.#queue.nextDueAt();
+        if (next !== null) wait = Math.min(Math.max(next - Date.now(), 0), wait);
+      } catch {}
+      await this.#sleep(wait, true);
+    }
   }
 
-  #schedule(ms: number): void {
-    if (!this.#running) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#pump(), ms);
-    this.#timer.unref?.();
+  #sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      if (wakeOnNotify || !this.#running) this.#sleepers.add(done);
+    });
   }
 
-  async #sweepLeases(): Promise<void> {
-    const now = Date.now();
-    if (now - this.#lastLeaseSweep < this.#opts.leaseMs / 4) return;
-    this.#lastLeaseSweep = now;
-    const released = await this.#queue.releaseExpiredClaims(this.#opts.leaseMs, now);
-    if (released > 0) this.#opts.logger.warn('recovered events claimed by a worker that stopped responding', { count: released });
+  /**
+   * One transaction: claim due events, apply each inside its own savepoint (an event's writes and
+   * its status commit together or not at all; a failing event rolls back only itself), commit.
+   */
+  async #batch(): Promise<number> {
+    this.#busy++;
+    const reports: ProcessedInfo[] = [];
+    try {
+      const count = await this.#database.db.transaction().execute(async (trx) => {
+        const rows = await this.#queue.claim(trx, this.id, this.#batchSize);
+        for (const row of rows) reports.push(await this.#processOne(trx, row));
+        return rows.length;
+      });
+      for (const info of reports) this.#report(info);
+      return count;
+    } finally {
+      this.#busy--;
+    }
   }
 
-  #settleIdle(): void {
-    for (const resolve of this.#idleWaiters.splice(0)) resolve();
-  }
-
-  async #processRow(row: EventRow): Promise<void> {
+  async #processOne(trx: Transaction<ClerkSyncDatabase>, row: EventRow): Promise<ProcessedInfo> {
     const startedAt = Date.now();
     const t0 = performance.now();
     const attempt = row.attempts + 1;
-    const report = (outcome: Outcome, error?: string) => {
-      const durationMs = performance.now() - t0;
-      const info: ProcessedInfo = { svixId: row.svix_id, type: row.type, outcome, attempt, durationMs, ...(error === undefined ? {} : { error }) };
-      this.#opts.onProcessed?.(info);
-      const log = outcome === 'failed' || outcome === 'dead' ? this.#opts.logger.warn : this.#opts.logger.info;
-      log('event processed', { svix_id: row.svix_id, type: row.type, outcome, attempt, duration_ms: Math.round(durationMs * 100) / 100, ...(error ? { error } : {}) });
-    };
+    const info = (outcome: Outcome, error?: string): ProcessedInfo => ({
+      svixId: row.svix_id, type: row.type, outcome, attempt, durationMs: performance.now() - t0, ...(error === undefined ? {} : { error }),
+    });
+    await sql`savepoint clerk_sync_event`.execute(trx);
     try {
       const parsed = parseEvent(row.body);
+      if (parsed.known) await this.#process(trx, parsed.event, row);
       const outcome = parsed.known ? 'done' : 'skipped';
-      await this.#opts.database.db.transaction().execute(async (trx) => {
-        if (parsed.known) await this.#opts.process(trx, parsed.event, row);
-        await this.#queue.finish(trx, row, this.id, outcome, startedAt);
-      });
-      report(outcome);
+      await this.#queue.finish(trx, row, outcome, startedAt);
+      await sql`release savepoint clerk_sync_event`.execute(trx);
+      return info(outcome);
     } catch (error) {
-      if (error instanceof LeaseLostError) {
-        this.#opts.logger.warn(error.message, { svix_id: row.svix_id });
-        return;
-      }
+      await sql`rollback to savepoint clerk_sync_event`.execute(trx);
+      await sql`release savepoint clerk_sync_event`.execute(trx);
       const message = errorMessage(error);
-      const retryAt = error instanceof PermanentError ? null : nextRetryAt(attempt, this.#opts.retrySchedule, Date.now());
-      try {
-        report(await this.#queue.fail(row, this.id, message, retryAt, startedAt), message);
-      } catch (failError) {
-        // Could not even record the failure: the lease expires and the event is retried.
-        this.#opts.logger.error('could not record a failed attempt; the event will be retried after its lease expires', { svix_id: row.svix_id, error: errorMessage(failError) });
-      }
+      const retryAt = error instanceof PermanentError ? null : nextRetryAt(attempt, this.#retrySchedule, Date.now());
+      return info(await this.#queue.fail(trx, row, message, retryAt, startedAt), message);
     }
+  }
+
+  #report(info: ProcessedInfo): void {
+    this.#onProcessed?.(info);
+    const log = info.outcome === 'failed' || info.outcome === 'dead' ? this.#log.warn : this.#log.info;
+    log('event processed', {
+      svix_id: info.svixId, type: info.type, outcome: info.outcome, attempt: info.attempt,
+      duration_ms: Math.round(info.durationMs * 100) / 100, ...(info.error ? { error: info.error } : {}),
+    });
   }
 }
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -28,3 +28,13 @@ export async function waitFor<T>(check: () => Promise<T | undefined | null | fal
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** JSON columns come back as text on SQLite and parsed on PostgreSQL. */
+export function asJson(v: unknown): any {
+  return typeof v === 'string' ? JSON.parse(v) : v;
+}
+
+/** Boolean columns come back as 0/1 on SQLite and true/false on PostgreSQL. */
+export function asBool(v: unknown): boolean | null {
+  return v === null || v === undefined ? null : Boolean(v);
+}

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { columnTypes, type DialectName } from '../dialect.js';
 
 /** Inbox, attempts, and the first synced tables: users, organizations, memberships. */
@@ -19,13 +19,19 @@ export function coreMigration(dialect: DialectName) {
         .addColumn('received_at', 'bigint', (c) => c.notNull())
         .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
-        .addColumn('locked_by', 'text')
-        .addColumn('locked_at', 'bigint')
+        .addColumn('processed_by', 'text')
         .addColumn('last_error', 'text')
         .addColumn('processed_at', 'bigint')
         .execute();
-      // The worker's claim query: runnable events in due order.
-      await db.schema.createIndex('clerk_webhook_events_due').on('clerk_webhook_events').columns(['status', 'next_attempt_at']).execute();
+      // The worker's claim query walks runnable events in due order; a partial index keeps it
+      // O(batch) however many done events the inbox holds.
+      await db.schema
+        .createIndex('clerk_webhook_events_runnable')
+        .on('clerk_webhook_events')
+        .column('next_attempt_at')
+        .where(sql.ref('status'), 'in', [sql.lit('pending'), sql.lit('failed')])
+        .execute();
+      await db.schema.createIndex('clerk_webhook_events_status').on('clerk_webhook_events').columns(['status', 'received_at']).execute();
       await db.schema.createIndex('clerk_webhook_events_received').on('clerk_webhook_events').column('received_at').execute();
       await db.schema.createIndex('clerk_webhook_events_entity').on('clerk_webhook_events').column('entity_id').execute();
       await db.schema.createIndex('clerk_webhook_events_type').on('clerk_webhook_events').columns(['type', 'received_at']).execute();
