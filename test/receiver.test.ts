@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventFixture } from '../src/events/fixtures.js';
 import { signWebhook } from '../src/verify/index.js';
+import { testDialects } from './support/db.js';
 import { startService, type TestService } from './support/service.js';
 import { waitFor } from './support/env.js';
 
-describe('POST /api/webhooks', () => {
+for (const dialect of testDialects()) describe(`POST /api/webhooks [${dialect}]`, () => {
   let svc: TestService;
   before(async () => {
-    svc = await startService({ maxBodyBytes: 64 * 1024 });
+    svc = await startService({ dialect, maxBodyBytes: 64 * 1024 });
   });
   after(() => svc.close());
 
@@ -163,18 +164,24 @@ describe('POST /api/webhooks', () => {
   });
 });
 
-describe('store failures', () => {
+for (const dialect of testDialects()) describe(`store failures [${dialect}]`, () => {
   it('503 store_unavailable with Retry-After when the inbox cannot commit, and the process stays up', async () => {
-    const svc = await startService();
+    const svc = await startService({ dialect });
     try {
       // A trigger that aborts every insert into the inbox: the database refuses the write.
       const { sql } = await import('kysely');
-      await sql`create trigger refuse_inbox before insert on clerk_webhook_events begin select raise(abort, 'disk I/O error (simulated)'); end`.execute(svc.sync.database.db);
+      const db = svc.sync.database.db;
+      if (dialect === 'sqlite') {
+        await sql`create trigger refuse_inbox before insert on clerk_webhook_events begin select raise(abort, 'disk I/O error (simulated)'); end`.execute(db);
+      } else {
+        await sql`create function refuse_inbox() returns trigger language plpgsql as $$ begin raise exception 'could not extend file (simulated)'; end $$`.execute(db);
+        await sql`create trigger refuse_inbox before insert on clerk_webhook_events for each row execute function refuse_inbox()`.execute(db);
+      }
       const res = await svc.send(eventFixture('user.created'));
       assert.equal(res.status, 503);
       assert.equal(res.headers.get('retry-after'), '5');
       assert.equal(res.body.error.code, 'store_unavailable');
-      await sql`drop trigger refuse_inbox`.execute(svc.sync.database.db);
+      await sql.raw(dialect === 'sqlite' ? 'drop trigger refuse_inbox' : 'drop trigger refuse_inbox on clerk_webhook_events').execute(db);
       const ok = await svc.send(eventFixture('user.created'));
       assert.equal(ok.status, 200);
     } finally {

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventFixture } from '../src/events/fixtures.js';
-import { waitFor } from './support/env.js';
+import { asJson, waitFor } from './support/env.js';
+import { testDialects } from './support/db.js';
 import { startService, type TestService } from './support/service.js';
 
-describe('sync of users, organizations and memberships', () => {
+for (const dialect of testDialects()) describe(`sync of users, organizations and memberships [${dialect}]`, () => {
   let svc: TestService;
   before(async () => {
-    svc = await startService({ worker: { pollIntervalMs: 20 } });
+    svc = await startService({ dialect, worker: { pollIntervalMs: 20 } });
   });
   after(() => svc.close());
 
@@ -42,7 +43,7 @@ describe('sync of users, organizations and memberships', () => {
     const row = await user(e.data.id);
     assert.equal(row?.primary_email_address, 'primary@example.com');
     assert.equal(row?.primary_email_address_id, primary.id);
-    assert.equal(JSON.parse(row!.payload as string).id, e.data.id, 'full payload kept');
+    assert.equal(asJson(row!.payload).id, e.data.id, 'full payload kept');
   });
 
   it('newer wins: a stale user.updated never overwrites newer data', async () => {
@@ -158,6 +159,6 @@ describe('sync of users, organizations and memberships', () => {
     assert.equal(row.first_name, null);
     assert.equal(row.instance_id, null);
     assert.equal(row.primary_email_address, null);
-    assert.deepEqual(JSON.parse(row.payload as string).some_field_clerk_added_later, { nested: true });
+    assert.deepEqual(asJson(row.payload).some_field_clerk_added_later, { nested: true });
   });
 });

@@ -6,14 +6,15 @@ import { syncTables } from '../src/sync/processor.js';
 import { PermanentError, type EventProcessor, type ProcessedInfo } from '../src/worker/worker.js';
 import { nextRetryAt, parseRetrySchedule } from '../src/worker/retry-schedule.js';
 import { waitFor } from './support/env.js';
+import { testDialects } from './support/db.js';
 import { startService } from './support/service.js';
 
 const eventRow = (svc: Awaited<ReturnType<typeof startService>>, id: string) =>
   svc.sync.database.db.selectFrom('clerk_webhook_events').selectAll().where('svix_id', '=', id).executeTakeFirst();
 
-describe('worker', () => {
+for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
   it('picks a fresh event up at once and marks it done in the same transaction as its sync writes', async () => {
-    const svc = await startService({ worker: { pollIntervalMs: 60_000 } });
+    const svc = await startService({ dialect, worker: { pollIntervalMs: 60_000 } });
     try {
       const event = eventFixture('user.created');
       const t0 = Date.now();
@@ -40,7 +41,7 @@ describe('worker', () => {
       await syncTables(trx, event, row); // its writes must be rolled back with the failure
       if (event.type === 'organization.created') throw new Error('downstream is down');
     };
-    const svc = await startService({ process: failing, worker: { retrySchedule: [50, 100], pollIntervalMs: 20 }, onProcessed: (i) => seen.push(i) });
+    const svc = await startService({ dialect, process: failing, worker: { retrySchedule: [50, 100], pollIntervalMs: 20 }, onProcessed: (i) => seen.push(i) });
     try {
       const event = eventFixture('organization.created');
       const res = await svc.send(event);
@@ -65,6 +66,7 @@ describe('worker', () => {
 
   it('sends an event straight to dead on PermanentError', async () => {
     const svc = await startService({
+      dialect,
       process: async () => {
         throw new PermanentError('this payload can never be applied');
       },
@@ -84,6 +86,7 @@ describe('worker', () => {
 
   it('a failing event does not hold up the others', async () => {
     const svc = await startService({
+      dialect,
       process: async (trx, event, row) => {
         if (event.type === 'organization.created') throw new Error('boom');
         await syncTables(trx, event, row);
@@ -104,6 +107,7 @@ describe('worker', () => {
   it('replay puts a dead event back and it is applied', async () => {
     let fail = true;
     const svc = await startService({
+      dialect,
       process: async (trx, event, row) => {
         if (fail) throw new Error('not yet');
         await syncTables(trx, event, row);
@@ -129,7 +133,7 @@ describe('worker', () => {
   });
 
   it('a worker that dies mid-batch holds nothing: its claims roll back and the events are applied once', async () => {
-    const svc = await startService({ worker: { pollIntervalMs: 20 } });
+    const svc = await startService({ dialect, worker: { pollIntervalMs: 20 } });
     try {
       await svc.sync.worker!.stop();
       const event = eventFixture('user.created');
@@ -160,7 +164,7 @@ describe('worker', () => {
   });
 
   it('several workers on one database apply every event exactly once', async () => {
-    const svc = await startService({ worker: { pollIntervalMs: 10, batchSize: 4 } });
+    const svc = await startService({ dialect, worker: { pollIntervalMs: 10, batchSize: 4 } });
     const { Worker } = await import('../src/worker/worker.js');
     const extra = [1, 2].map(() => new Worker({ database: svc.sync.database, process: syncTables, batchSize: 4, pollIntervalMs: 10 }));
     try {

@@ -8,10 +8,21 @@ export function newSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
+const cleanups: Array<() => unknown> = [];
+// Registered once at the root: an `after` called inside a hook would run when that hook ends.
+after(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Runs `fn` when the test file finishes. */
+export function onFileEnd(fn: () => unknown): void {
+  cleanups.push(fn);
+}
+
 /** A fresh directory removed after the test file finishes. */
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-test-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  onFileEnd(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 

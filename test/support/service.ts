@@ -2,7 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { createClerkSync, type ClerkSync, type ClerkSyncOptions } from '../../src/clerk-sync.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { signWebhook } from '../../src/verify/index.js';
-import { newSecret, tempDbPath } from './env.js';
+import type { DialectName } from '../../src/store/dialect.js';
+import { freshDatabaseUrl } from './db.js';
+import { newSecret } from './env.js';
 
 export interface TestService {
   sync: ClerkSync;
@@ -13,10 +15,11 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-/** A real clerk-sync (receiver + worker + HTTP server on loopback) on a fresh SQLite file. */
-export async function startService(options: ClerkSyncOptions = {}): Promise<TestService> {
+/** A real clerk-sync (receiver + worker + HTTP server on loopback) on a fresh database. */
+export async function startService(options: ClerkSyncOptions & { dialect?: DialectName } = {}): Promise<TestService> {
+  const { dialect = 'sqlite', ...rest } = options;
   const secret = typeof options.secret === 'string' ? options.secret : newSecret();
-  const sync = await createClerkSync({ database: tempDbPath(), ...options, secret });
+  const sync = await createClerkSync({ database: await freshDatabaseUrl(dialect), ...rest, secret });
   await sync.start();
   const server = createHttpServer(sync);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

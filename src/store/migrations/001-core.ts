@@ -38,7 +38,7 @@ export function coreMigration(dialect: DialectName) {
 
       await db.schema
         .createTable('clerk_webhook_attempts')
-        .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
         .addColumn('svix_id', 'text', (c) => c.notNull())
         .addColumn('attempt', 'integer', (c) => c.notNull())
         .addColumn('started_at', 'bigint', (c) => c.notNull())

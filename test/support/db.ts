@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { DialectName } from '../../src/store/dialect.js';
+import { onFileEnd, tempDbPath } from './env.js';
+
+/** Where tests create their PostgreSQL databases; the server must be reachable (tests fail, never skip). */
+export const TEST_PG_URL = process.env.CLERK_SYNC_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Both dialects unless narrowed, e.g. CLERK_SYNC_TEST_DIALECTS=sqlite for a quick local run. */
+export function testDialects(): DialectName[] {
+  const list = (process.env.CLERK_SYNC_TEST_DIALECTS ?? 'sqlite,postgres').split(',').map((s) => s.trim());
+  return list.filter((d): d is DialectName => d === 'sqlite' || d === 'postgres');
+}
+
+/** A fresh, empty database of the given dialect, dropped when the test file ends. */
+export async function freshDatabaseUrl(dialect: DialectName): Promise<string> {
+  if (dialect === 'sqlite') return tempDbPath();
+  const name = `clerk_sync_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(`PostgreSQL tests need a server at ${TEST_PG_URL} (set CLERK_SYNC_TEST_PG, or CLERK_SYNC_TEST_DIALECTS=sqlite to run SQLite only): ${(error as Error).message}`);
+  }
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  onFileEnd(async () => {
+    const c = new pg.Client({ connectionString: TEST_PG_URL });
+    await c.connect();
+    await c.query(`drop database if exists ${name} with (force)`);
+    await c.end();
+  });
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
