@@ -7,6 +7,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { replayCommand } from './commands/replay.js';
 import { serveCommand } from './commands/serve.js';
 import { triggerCommand } from './commands/trigger.js';
+import { workerCommand } from './commands/worker.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -15,6 +16,7 @@ const program = new Command('clerk-sync')
   .version(version)
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(serveCommand())
+  .addCommand(workerCommand())
   .addCommand(migrateCommand())
   .addCommand(triggerCommand())
   .addCommand(eventsCommand())

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
+import type { Logger } from '../log.js';
 import { DEFAULT_DATABASE } from '../store/database.js';
 
 export const dbOption = () =>
@@ -28,4 +29,21 @@ export function since(value: string): number {
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw new InvalidArgumentError(`expected a duration like 2h, 30m, 7d or a date like 2026-01-31T12:00:00Z, got "${value}"`);
   return t;
+}
+
+/**
+ * Runs start-up work that needs the database (migrations), retrying while it is unreachable, so
+ * instances started before their database (a deploy, a failover) come up by themselves.
+ */
+export async function waitForDatabase<T>(work: () => Promise<T>, logger: Logger): Promise<T> {
+  for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 10_000)) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+      if (!code || !/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|57P03|57P01|08006|08001)$/.test(code)) throw error;
+      logger.warn('database unreachable; retrying', { error: (error as Error).message, retry_in_ms: delayMs });
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
 }

@@ -67,6 +67,8 @@ export class Worker {
   #loops: Promise<void>[] = [];
   #running = false;
   #busy = 0;
+  #careful = false;
+  #subscription: { close(): Promise<void> } | null = null;
 
   constructor(options: WorkerOptions) {
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -84,6 +86,7 @@ export class Worker {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    this.#subscription = this.#database.subscribeToEvents(() => this.notify(), this.#log);
     this.#loops = Array.from({ length: this.#concurrency }, () => this.#loop());
   }
 
@@ -98,6 +101,8 @@ export class Worker {
     this.notify();
     await Promise.all(this.#loops);
     this.#loops = [];
+    await this.#subscription?.close();
+    this.#subscription = null;
   }
 
   /** Resolves once nothing is due or in flight (for tests and one-shot commands). */
@@ -153,20 +158,30 @@ export class Worker {
   }
 
   /**
-   * One transaction: claim due events, apply each inside its own savepoint (an event's writes and
-   * its status commit together or not at all; a failing event rolls back only itself), commit.
+   * One transaction: claim due events, apply each, record each outcome, commit. An event's writes
+   * and its status commit together or not at all.
+   *
+   * Batches run optimistically without savepoints (each costs a round trip on PostgreSQL). When
+   * an event throws, the whole batch rolls back and the next batch runs carefully: each event in
+   * its own savepoint, so the failing one rolls back alone and its failure is recorded.
    */
   async #batch(): Promise<number> {
     this.#busy++;
+    const careful = this.#careful;
     const reports: ProcessedInfo[] = [];
     try {
       const count = await this.#database.db.transaction().execute(async (trx) => {
         const rows = await this.#queue.claim(trx, this.id, this.#batchSize);
-        for (const row of rows) reports.push(await this.#processOne(trx, row));
+        for (const row of rows) reports.push(careful ? await this.#processCarefully(trx, row) : await this.#processOne(trx, row));
         return rows.length;
       });
+      this.#careful = false;
       for (const info of reports) this.#report(info);
       return count;
+    } catch (error) {
+      if (careful || !(error instanceof EventFailure)) throw error instanceof EventFailure ? error.cause : error;
+      this.#careful = true;
+      return 1;
     } finally {
       this.#busy--;
     }
@@ -175,24 +190,34 @@ export class Worker {
   async #processOne(trx: Transaction<ClerkSyncDatabase>, row: EventRow): Promise<ProcessedInfo> {
     const startedAt = Date.now();
     const t0 = performance.now();
-    const attempt = row.attempts + 1;
-    const info = (outcome: Outcome, error?: string): ProcessedInfo => ({
-      svixId: row.svix_id, type: row.type, outcome, attempt, durationMs: performance.now() - t0, ...(error === undefined ? {} : { error }),
-    });
-    await sql`savepoint clerk_sync_event`.execute(trx);
+    let outcome: 'done' | 'skipped';
     try {
       const parsed = parseEvent(row.body);
       if (parsed.known) await this.#process(trx, parsed.event, row);
-      const outcome = parsed.known ? 'done' : 'skipped';
-      await this.#queue.finish(trx, row, outcome, startedAt);
-      await sql`release savepoint clerk_sync_event`.execute(trx);
-      return info(outcome);
+      outcome = parsed.known ? 'done' : 'skipped';
     } catch (error) {
+      throw new EventFailure(error);
+    }
+    await this.#queue.finish(trx, row, outcome, startedAt);
+    return info(row, outcome, t0);
+  }
+
+  async #processCarefully(trx: Transaction<ClerkSyncDatabase>, row: EventRow): Promise<ProcessedInfo> {
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    await sql`savepoint clerk_sync_event`.execute(trx);
+    try {
+      const result = await this.#processOne(trx, row);
+      await sql`release savepoint clerk_sync_event`.execute(trx);
+      return result;
+    } catch (failure) {
+      if (!(failure instanceof EventFailure)) throw failure;
       await sql`rollback to savepoint clerk_sync_event`.execute(trx);
       await sql`release savepoint clerk_sync_event`.execute(trx);
+      const error = failure.cause;
       const message = errorMessage(error);
-      const retryAt = error instanceof PermanentError ? null : nextRetryAt(attempt, this.#retrySchedule, Date.now());
-      return info(await this.#queue.fail(trx, row, message, retryAt, startedAt), message);
+      const retryAt = error instanceof PermanentError ? null : nextRetryAt(row.attempts + 1, this.#retrySchedule, Date.now());
+      return info(row, await this.#queue.fail(trx, row, message, retryAt, startedAt), t0, message);
     }
   }
 
@@ -204,6 +229,17 @@ export class Worker {
       duration_ms: Math.round(info.durationMs * 100) / 100, ...(info.error ? { error: info.error } : {}),
     });
   }
+}
+
+/** Processing code threw (as opposed to the database failing while recording an outcome). */
+class EventFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super(errorMessage(cause));
+  }
+}
+
+function info(row: EventRow, outcome: Outcome, t0: number, error?: string): ProcessedInfo {
+  return { svixId: row.svix_id, type: row.type, outcome, attempt: row.attempts + 1, durationMs: performance.now() - t0, ...(error === undefined ? {} : { error }) };
 }
 
 function errorMessage(error: unknown): string {

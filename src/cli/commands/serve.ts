@@ -1,10 +1,11 @@
 import { Command, Option } from 'commander';
-import { createClerkSync } from '../../clerk-sync.js';
+import { createClerkSync, resolveSecret } from '../../clerk-sync.js';
 import { createHttpServer, DEFAULT_WEBHOOK_PATH, listen } from '../../http/server.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../http/receiver.js';
 import { createLogger, type LogLevel } from '../../log.js';
+import { openDatabase } from '../../store/database.js';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../../worker/retry-schedule.js';
-import { dbOption, port, positiveInt, secretOption } from '../options.js';
+import { dbOption, port, positiveInt, secretOption, waitForDatabase } from '../options.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -23,15 +24,16 @@ export function serveCommand(): Command {
     .action(async (opts) => {
       const logger = createLogger(opts.logLevel as LogLevel);
       const retrySchedule = parseRetrySchedule(opts.retrySchedule);
+      resolveSecret(opts.secret);
+      const database = await openDatabase(opts.db, { durability: opts.durability, poolSize: opts.concurrency + 4 });
       const sync = await createClerkSync({
         secret: opts.secret,
-        database: opts.db,
-        durability: opts.durability,
+        database,
         maxBodyBytes: opts.maxBodyBytes,
         logger,
         worker: opts.worker === false ? false : { retrySchedule, concurrency: opts.concurrency },
       });
-      await sync.start();
+      await waitForDatabase(() => sync.start(), logger);
       const server = createHttpServer(sync, { path: opts.path });
       const address = await listen(server, opts.port, opts.host);
       logger.info('clerk-sync is listening', {
@@ -51,6 +53,7 @@ export function serveCommand(): Command {
           server.closeIdleConnections();
         });
         await sync.stop();
+        await database.close();
         logger.info('stopped cleanly');
         process.exit(0);
       };

@@ -36,6 +36,14 @@ export function coreMigration(dialect: DialectName) {
       await db.schema.createIndex('clerk_webhook_events_entity').on('clerk_webhook_events').column('entity_id').execute();
       await db.schema.createIndex('clerk_webhook_events_type').on('clerk_webhook_events').columns(['type', 'received_at']).execute();
 
+      if (dialect === 'postgres') {
+        // Wake idle workers on every machine the moment events are committed (LISTEN/NOTIFY).
+        await sql`create function clerk_sync_notify_events() returns trigger language plpgsql as $$
+          begin perform pg_notify('clerk_sync_events', ''); return null; end $$`.execute(db);
+        await sql`create trigger clerk_sync_notify_events after insert on clerk_webhook_events
+          for each statement execute function clerk_sync_notify_events()`.execute(db);
+      }
+
       await db.schema
         .createTable('clerk_webhook_attempts')
         .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
