@@ -44,14 +44,25 @@ export class InboxQueue {
     return result.rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.received_at - b.received_at);
   }
 
-  /** Marks a claimed event finished (`done`, or `skipped` for types outside the catalog). */
-  async finish(trx: Trx, row: EventRow, outcome: 'done' | 'skipped', startedAt: number, now = Date.now()): Promise<void> {
+  /**
+   * Marks claimed events finished (`done`, or `skipped` for types outside the catalog) and logs
+   * their attempts: two statements for a whole batch, in the caller's transaction.
+   */
+  async finish(trx: Trx, finished: ReadonlyArray<{ row: EventRow; outcome: 'done' | 'skipped'; startedAt: number; durationMs: number }>, now = Date.now()): Promise<void> {
+    if (finished.length === 0) return;
+    for (const outcome of ['done', 'skipped'] as const) {
+      const ids = finished.filter((f) => f.outcome === outcome).map((f) => f.row.svix_id);
+      if (ids.length === 0) continue;
+      await trx
+        .updateTable('clerk_webhook_events')
+        .set((eb) => ({ status: outcome, attempts: eb('attempts', '+', 1), processed_at: now, last_error: null }))
+        .where('svix_id', 'in', ids)
+        .execute();
+    }
     await trx
-      .updateTable('clerk_webhook_events')
-      .set({ status: outcome, attempts: row.attempts + 1, processed_at: now, last_error: null })
-      .where('svix_id', '=', row.svix_id)
+      .insertInto('clerk_webhook_attempts')
+      .values(finished.map((f) => ({ svix_id: f.row.svix_id, attempt: f.row.attempts + 1, started_at: f.startedAt, duration_ms: f.durationMs, outcome: f.outcome, error: null })))
       .execute();
-    await this.#recordAttempt(trx, row, outcome, startedAt, now, null);
   }
 
   /** Records a failed attempt: back to the queue at `retryAt`, or `dead` when `retryAt` is null. */
@@ -62,7 +73,10 @@ export class InboxQueue {
       .set({ status: outcome, attempts: row.attempts + 1, next_attempt_at: retryAt ?? now, processed_at: now, last_error: error })
       .where('svix_id', '=', row.svix_id)
       .execute();
-    await this.#recordAttempt(trx, row, outcome, startedAt, now, error);
+    await trx
+      .insertInto('clerk_webhook_attempts')
+      .values({ svix_id: row.svix_id, attempt: row.attempts + 1, started_at: startedAt, duration_ms: now - startedAt, outcome, error })
+      .execute();
     return outcome;
   }
 
@@ -85,11 +99,4 @@ export class InboxQueue {
     return rows.length === 0 ? null : Number(rows[0]!.next_attempt_at);
   }
 
-  /** Attempt numbers count from the last replay; the log itself is append-only. */
-  async #recordAttempt(trx: Trx, row: EventRow, outcome: 'done' | 'skipped' | 'failed' | 'dead', startedAt: number, now: number, error: string | null): Promise<void> {
-    await trx
-      .insertInto('clerk_webhook_attempts')
-      .values({ svix_id: row.svix_id, attempt: row.attempts + 1, started_at: startedAt, duration_ms: now - startedAt, outcome, error })
-      .execute();
-  }
 }

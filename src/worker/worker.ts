@@ -172,11 +172,18 @@ export class Worker {
     try {
       const count = await this.#database.db.transaction().execute(async (trx) => {
         const rows = await this.#queue.claim(trx, this.id, this.#batchSize);
-        for (const row of rows) reports.push(careful ? await this.#processCarefully(trx, row) : await this.#processOne(trx, row));
+        const finished: Finished[] = [];
+        for (const row of rows) {
+          const result = careful ? await this.#applyCarefully(trx, row) : await this.#apply(trx, row);
+          if ('row' in result) finished.push(result);
+          else reports.push(result); // a failure, already recorded inside its savepoint
+        }
+        await this.#queue.finish(trx, finished);
+        for (const f of finished) reports.push(info(f.row, f.outcome, f.durationMs));
         return rows.length;
       });
       this.#careful = false;
-      for (const info of reports) this.#report(info);
+      for (const r of reports) this.#report(r);
       return count;
     } catch (error) {
       if (careful || !(error instanceof EventFailure)) throw error instanceof EventFailure ? error.cause : error;
@@ -187,29 +194,25 @@ export class Worker {
     }
   }
 
-  async #processOne(trx: Transaction<ClerkSyncDatabase>, row: EventRow): Promise<ProcessedInfo> {
+  async #apply(trx: Transaction<ClerkSyncDatabase>, row: EventRow): Promise<Finished> {
     const startedAt = Date.now();
     const t0 = performance.now();
-    let outcome: 'done' | 'skipped';
     try {
       const parsed = parseEvent(row.body);
       if (parsed.known) await this.#process(trx, parsed.event, row);
-      outcome = parsed.known ? 'done' : 'skipped';
+      return { row, outcome: parsed.known ? 'done' : 'skipped', startedAt, durationMs: performance.now() - t0 };
     } catch (error) {
       throw new EventFailure(error);
     }
-    await this.#queue.finish(trx, row, outcome, startedAt);
-    return info(row, outcome, t0);
   }
 
-  async #processCarefully(trx: Transaction<ClerkSyncDatabase>, row: EventRow): Promise<ProcessedInfo> {
+  async #applyCarefully(trx: Transaction<ClerkSyncDatabase>, row: EventRow): Promise<Finished | ProcessedInfo> {
     const startedAt = Date.now();
-    const t0 = performance.now();
     await sql`savepoint clerk_sync_event`.execute(trx);
     try {
-      const result = await this.#processOne(trx, row);
+      const finished = await this.#apply(trx, row);
       await sql`release savepoint clerk_sync_event`.execute(trx);
-      return result;
+      return finished;
     } catch (failure) {
       if (!(failure instanceof EventFailure)) throw failure;
       await sql`rollback to savepoint clerk_sync_event`.execute(trx);
@@ -217,7 +220,8 @@ export class Worker {
       const error = failure.cause;
       const message = errorMessage(error);
       const retryAt = error instanceof PermanentError ? null : nextRetryAt(row.attempts + 1, this.#retrySchedule, Date.now());
-      return info(row, await this.#queue.fail(trx, row, message, retryAt, startedAt), t0, message);
+      const outcome = await this.#queue.fail(trx, row, message, retryAt, startedAt);
+      return info(row, outcome, Date.now() - startedAt, message);
     }
   }
 
@@ -238,8 +242,15 @@ class EventFailure extends Error {
   }
 }
 
-function info(row: EventRow, outcome: Outcome, t0: number, error?: string): ProcessedInfo {
-  return { svixId: row.svix_id, type: row.type, outcome, attempt: row.attempts + 1, durationMs: performance.now() - t0, ...(error === undefined ? {} : { error }) };
+interface Finished {
+  row: EventRow;
+  outcome: 'done' | 'skipped';
+  startedAt: number;
+  durationMs: number;
+}
+
+function info(row: EventRow, outcome: Outcome, durationMs: number, error?: string): ProcessedInfo {
+  return { svixId: row.svix_id, type: row.type, outcome, attempt: row.attempts + 1, durationMs, ...(error === undefined ? {} : { error }) };
 }
 
 function errorMessage(error: unknown): string {
