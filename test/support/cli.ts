@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './env.js';
+import { onFileEnd, waitFor } from './env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = ['--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))];
@@ -46,6 +46,8 @@ export async function startServe(args: string[], env: Record<string, string | un
   child.stdout!.on('data', (d) => (logs += d));
   child.stderr!.on('data', (d) => (logs += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  // Never leave a process behind, whatever the test did.
+  onFileEnd(() => void child.kill('SIGKILL'));
   let done = false;
   void exited.then(() => (done = true));
   const port = await waitFor(
@@ -63,4 +65,25 @@ function cleanEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv 
   const env: NodeJS.ProcessEnv = { ...process.env, CLERK_WEBHOOK_SIGNING_SECRET: undefined, DATABASE_URL: undefined, PORT: undefined, NODE_OPTIONS: undefined, ...extra };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return env;
+}
+
+/** Starts `clerk-sync worker` and waits until it has started. */
+export async function startWorker(args: string[], env: Record<string, string | undefined> = {}): Promise<Omit<ServeProcess, 'url' | 'port'>> {
+  const child = spawn(process.execPath, [...CLI, 'worker', ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  child.stdout!.on('data', (d) => (logs += d));
+  child.stderr!.on('data', (d) => (logs += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  // Never leave a process behind, whatever the test did.
+  onFileEnd(() => void child.kill('SIGKILL'));
+  let done = false;
+  void exited.then(() => (done = true));
+  await waitFor(
+    () => {
+      if (done) throw new Error(`clerk-sync worker exited early:\n${logs}`);
+      return logs.includes('clerk-sync worker started');
+    },
+    { timeoutMs: 20_000, what: 'clerk-sync worker to start' },
+  );
+  return { child, logs: () => logs, exited };
 }
