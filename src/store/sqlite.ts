@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type MigrationLockOptions } from 'kysely';
 import type { ClerkSyncDatabase } from './schema.js';
 import { SqliteBooleansPlugin } from './sqlite-booleans.js';
 
@@ -22,7 +22,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): { db: Kys
   // Another process (a CLI command, a second worker) may hold the write lock briefly.
   raw.pragma('busy_timeout = 5000');
   const db = new Kysely<ClerkSyncDatabase>({
-    dialect: new SqliteDialect({ database: withStatementCache(raw) }),
+    dialect: new ClerkSqliteDialect({ database: withStatementCache(raw) }),
     plugins: [new SqliteBooleansPlugin()],
   });
   return { db, raw };
@@ -46,4 +46,25 @@ function withStatementCache(raw: BetterSqlite3.Database, max = 200) {
       return stmt;
     },
   };
+}
+
+/**
+ * SQLite runs DDL inside transactions, so migrations can be atomic; and taking the write lock
+ * first thing in that transaction serializes migrations across processes (the others wait on
+ * busy_timeout, then find nothing left to do). Kysely's stock adapter does neither.
+ */
+class ClerkSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+
+  override async acquireMigrationLock(db: Kysely<any>, options: MigrationLockOptions): Promise<void> {
+    await sql`update ${sql.table(options.lockTable)} set is_locked = 1 where id = ${options.lockRowId}`.execute(db);
+  }
+}
+
+class ClerkSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new ClerkSqliteAdapter();
+  }
 }
