@@ -19,6 +19,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--durability <mode>', 'SQLite: normal survives process crashes, full also power loss').choices(['normal', 'full']).env('CLERK_SYNC_DURABILITY').default('normal'))
     .addOption(new Option('--retry-schedule <delays>', 'delays between attempts before an event is dead').env('CLERK_SYNC_RETRY_SCHEDULE').default(DEFAULT_RETRY_SCHEDULE))
     .addOption(new Option('--concurrency <n>', 'events processed at once').env('CLERK_SYNC_CONCURRENCY').default(1).argParser(positiveInt('--concurrency')))
+    .addOption(new Option('--batch-size <n>', 'events per processing transaction').env('CLERK_SYNC_BATCH_SIZE').argParser(positiveInt('--batch-size')))
     .addOption(new Option('--no-worker', 'only receive and store; run `clerk-sync worker` elsewhere to process'))
     .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).env('LOG_LEVEL').default('info'))
     .action(async (opts) => {
@@ -31,7 +32,7 @@ export function serveCommand(): Command {
         database,
         maxBodyBytes: opts.maxBodyBytes,
         logger,
-        worker: opts.worker === false ? false : { retrySchedule, concurrency: opts.concurrency },
+        worker: opts.worker === false ? false : { retrySchedule, concurrency: opts.concurrency, batchSize: opts.batchSize },
       });
       await waitForDatabase(() => sync.start(), logger);
       const server = createHttpServer(sync, { path: opts.path });
