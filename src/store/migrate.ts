@@ -1,11 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
 import type { DialectName } from './dialect.js';
 import { coreMigration } from './migrations/001-core.js';
+import { catalogMigration } from './migrations/002-catalog.js';
 
 /** Ordered by name; never rename or edit one that has shipped, add a new one. */
 function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '001-core': coreMigration(dialect),
+    '002-catalog': catalogMigration(dialect),
   };
 }
 

@@ -119,10 +119,302 @@ export interface OrganizationMembershipsTable {
   payload: JsonColumn | null;
 }
 
+/** Columns every synced table ends with. `payload` is the latest full JSON payload applied. */
+export interface Versioned {
+  created_at: EpochMs | null;
+  updated_at: EpochMs | null;
+  payload: JsonColumn | null;
+}
+
+/** Versioned rows that Clerk (or a parent's deletion) can end: `deleted_at` set means ended, for good. */
+export interface Deletable extends Versioned {
+  deleted_at: EpochMs | null;
+}
+
+/**
+ * A user's email addresses, from `email_addresses` of the newest user payload: the whole set is
+ * replaced when a newer user event applies, and deleted with the user. `id` is Clerk's `idn_...`
+ * (unique per user; NULL only if a payload omitted it).
+ */
+export interface UserEmailAddressesTable extends Versioned {
+  id: string | null;
+  user_id: string;
+  instance_id: string | null;
+  email_address: string | null;
+  /** Whether this is the user's primary_email_address_id. */
+  is_primary: SqlBool;
+  verification_status: string | null;
+  verification_strategy: string | null;
+  reserved: SqlBool | null;
+  linked_to: JsonColumn | null;
+}
+
+export interface UserPhoneNumbersTable extends Versioned {
+  id: string | null;
+  user_id: string;
+  instance_id: string | null;
+  phone_number: string | null;
+  is_primary: SqlBool;
+  verification_status: string | null;
+  verification_strategy: string | null;
+  reserved: SqlBool | null;
+  reserved_for_second_factor: SqlBool | null;
+  default_second_factor: SqlBool | null;
+  linked_to: JsonColumn | null;
+}
+
+export interface UserExternalAccountsTable extends Versioned {
+  id: string | null;
+  user_id: string;
+  instance_id: string | null;
+  /** e.g. `oauth_google`. */
+  provider: string | null;
+  provider_user_id: string | null;
+  identification_id: string | null;
+  email_address: string | null;
+  email_address_verified: SqlBool | null;
+  first_name: string | null;
+  last_name: string | null;
+  username: string | null;
+  phone_number: string | null;
+  image_url: string | null;
+  label: string | null;
+  approved_scopes: string | null;
+  verification_status: string | null;
+  verification_strategy: string | null;
+  public_metadata: JsonColumn | null;
+}
+
+export interface UserWeb3WalletsTable extends Versioned {
+  id: string | null;
+  user_id: string;
+  instance_id: string | null;
+  web3_wallet: string | null;
+  is_primary: SqlBool;
+  verification_status: string | null;
+  verification_strategy: string | null;
+}
+
+export interface OrganizationInvitationsTable extends Deletable {
+  id: string;
+  instance_id: string | null;
+  organization_id: string | null;
+  email_address: string | null;
+  role: string | null;
+  role_name: string | null;
+  /** `pending`, then `accepted`, `revoked` or `expired` (final). */
+  status: string | null;
+  /** The user who accepted it. */
+  user_id: string | null;
+  inviter_id: string | null;
+  url: string | null;
+  public_metadata: JsonColumn | null;
+  private_metadata: JsonColumn | null;
+  expires_at: EpochMs | null;
+}
+
+export interface OrganizationDomainsTable extends Deletable {
+  id: string;
+  instance_id: string | null;
+  organization_id: string | null;
+  name: string | null;
+  /** `manual_invitation`, `automatic_invitation`, `automatic_suggestion` or `enterprise_sso`. */
+  enrollment_mode: string | null;
+  affiliation_email_address: string | null;
+  /** Of `affiliation_verification` (or its deprecated alias `verification`). */
+  verification_status: string | null;
+  verification_strategy: string | null;
+  ownership_verification_status: string | null;
+  ownership_verification_strategy: string | null;
+  total_pending_invitations: number | null;
+  total_pending_suggestions: number | null;
+}
+
+export interface RolesTable extends Deletable {
+  id: string;
+  instance_id: string | null;
+  /** e.g. `org:admin`; what clerk_organization_memberships.role holds. */
+  key: string | null;
+  name: string | null;
+  description: string | null;
+  is_creator_eligible: SqlBool | null;
+}
+
+export interface PermissionsTable extends Deletable {
+  id: string;
+  instance_id: string | null;
+  /** e.g. `org:posts:create`. */
+  key: string | null;
+  name: string | null;
+  description: string | null;
+  type: string | null;
+}
+
+/** Which permissions a role grants, from the newest role payload listing them. */
+export interface RolePermissionsTable {
+  role_id: string;
+  permission_id: string;
+}
+
+/** Application invitations (`invitation.*`). */
+export interface InvitationsTable extends Versioned {
+  id: string;
+  instance_id: string | null;
+  email_address: string | null;
+  /** `pending`, then `accepted`, `revoked` or `expired` (final). */
+  status: string | null;
+  revoked: SqlBool | null;
+  url: string | null;
+  public_metadata: JsonColumn | null;
+  expires_at: EpochMs | null;
+}
+
+export interface WaitlistEntriesTable extends Versioned {
+  id: string;
+  instance_id: string | null;
+  email_address: string | null;
+  /** `pending`, `invited`, `rejected` or `completed`. */
+  status: string | null;
+  is_locked: SqlBool | null;
+  invitation_id: string | null;
+}
+
+export interface SessionsTable extends Deletable {
+  id: string;
+  instance_id: string | null;
+  user_id: string | null;
+  client_id: string | null;
+  /** `active` or `pending`; or final: `ended`, `removed`, `revoked`, `expired`, `abandoned`, `replaced`. */
+  status: string | null;
+  last_active_at: EpochMs | null;
+  last_active_organization_id: string | null;
+  expire_at: EpochMs | null;
+  abandon_at: EpochMs | null;
+  actor: JsonColumn | null;
+}
+
+/** Emails Clerk asked to send (`email.created`); deliver them yourself where delivered_by_clerk is false. */
+export interface EmailsTable {
+  id: string;
+  instance_id: string | null;
+  to_email_address: string | null;
+  from_email_name: string | null;
+  reply_to_email_name: string | null;
+  subject: string | null;
+  slug: string | null;
+  status: string | null;
+  delivered_by_clerk: SqlBool | null;
+  user_id: string | null;
+  email_address_id: string | null;
+  body: string | null;
+  body_plain: string | null;
+  data: JsonColumn | null;
+  /** When the event was sent (the payload carries no time). */
+  created_at: EpochMs | null;
+  payload: JsonColumn | null;
+}
+
+/** SMS messages Clerk asked to send (`sms.created`). */
+export interface SmsMessagesTable {
+  id: string;
+  instance_id: string | null;
+  to_phone_number: string | null;
+  from_phone_number: string | null;
+  message: string | null;
+  slug: string | null;
+  status: string | null;
+  delivered_by_clerk: SqlBool | null;
+  user_id: string | null;
+  phone_number_id: string | null;
+  data: JsonColumn | null;
+  created_at: EpochMs | null;
+  payload: JsonColumn | null;
+}
+
+export interface SubscriptionsTable extends Versioned {
+  id: string;
+  instance_id: string | null;
+  /** `active`, `past_due`, `canceled`, `ended`, `abandoned` or `incomplete`. */
+  status: string | null;
+  payer_id: string | null;
+  /** Set when the payer is a user. */
+  payer_user_id: string | null;
+  /** Set when the payer is an organization. */
+  payer_organization_id: string | null;
+  payment_source_id: string | null;
+  latest_payment_id: string | null;
+  active_at: EpochMs | null;
+  canceled_at: EpochMs | null;
+  ended_at: EpochMs | null;
+  past_due_at: EpochMs | null;
+}
+
+export interface SubscriptionItemsTable extends Versioned {
+  id: string;
+  instance_id: string | null;
+  subscription_id: string | null;
+  status: string | null;
+  is_free_trial: SqlBool | null;
+  plan_id: string | null;
+  plan_name: string | null;
+  plan_slug: string | null;
+  /** In the currency's smallest unit (cents). */
+  plan_amount: number | null;
+  plan_currency: string | null;
+  interval: string | null;
+  seats: number | null;
+  payer_id: string | null;
+  payer_user_id: string | null;
+  payer_organization_id: string | null;
+  period_start: EpochMs | null;
+  period_end: EpochMs | null;
+}
+
+export interface PaymentAttemptsTable extends Versioned {
+  id: string;
+  instance_id: string | null;
+  payment_id: string | null;
+  statement_id: string | null;
+  gateway_external_id: string | null;
+  /** `pending`, `paid` or `failed`. */
+  status: string | null;
+  charge_type: string | null;
+  /** totals.grand_total, in the currency's smallest unit. */
+  amount: number | null;
+  currency: string | null;
+  payer_id: string | null;
+  payer_user_id: string | null;
+  payer_organization_id: string | null;
+  payment_source_id: string | null;
+  paid_at: EpochMs | null;
+  failed_at: EpochMs | null;
+  failed_reason: JsonColumn | null;
+  billing_date: EpochMs | null;
+  /** JSON array of the subscription item ids this attempt paid for. */
+  subscription_item_ids: JsonColumn | null;
+}
+
 export interface ClerkSyncDatabase {
   clerk_webhook_events: WebhookEventsTable;
   clerk_webhook_attempts: WebhookAttemptsTable;
   clerk_users: UsersTable;
   clerk_organizations: OrganizationsTable;
   clerk_organization_memberships: OrganizationMembershipsTable;
+  clerk_user_email_addresses: UserEmailAddressesTable;
+  clerk_user_phone_numbers: UserPhoneNumbersTable;
+  clerk_user_external_accounts: UserExternalAccountsTable;
+  clerk_user_web3_wallets: UserWeb3WalletsTable;
+  clerk_organization_invitations: OrganizationInvitationsTable;
+  clerk_organization_domains: OrganizationDomainsTable;
+  clerk_roles: RolesTable;
+  clerk_permissions: PermissionsTable;
+  clerk_role_permissions: RolePermissionsTable;
+  clerk_invitations: InvitationsTable;
+  clerk_waitlist_entries: WaitlistEntriesTable;
+  clerk_sessions: SessionsTable;
+  clerk_emails: EmailsTable;
+  clerk_sms_messages: SmsMessagesTable;
+  clerk_subscriptions: SubscriptionsTable;
+  clerk_subscription_items: SubscriptionItemsTable;
+  clerk_payment_attempts: PaymentAttemptsTable;
 }

@@ -1,32 +1,188 @@
-import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import type { Kysely } from 'kysely';
+import { dialectOf, exec, Fragment, ident, join, q, raw } from './sql.js';
+
+/** A row to write: column -> value, or -> SQL expression (a subquery, a `case`). */
+export type Row = Record<string, unknown>;
+
+export interface UpsertOptions {
+  /** Column holding the entity's version; default `updated_at`. */
+  versionColumn?: string;
+  /** Equal versions apply too (default), so a replay rewrites the same values; false: only a newer version applies. */
+  applyEqual?: boolean;
+  /** Conflict target; default `id`. */
+  conflict?: string;
+  /** A stored row with `deleted_at` set never changes again (default true; false for tables without `deleted_at`). */
+  tombstone?: boolean;
+  /** One more condition the update must meet; may reference the stored row (`<table>.col`) and `excluded.col`. */
+  guard?: Fragment;
+  /** Update expressions for some columns, instead of `excluded.<col>`. */
+  set?: Record<string, Fragment>;
+  /** Ask the database which rows it wrote (`returning`), and lock them for the rest of the transaction. */
+  returning?: boolean;
+}
 
 /**
  * Upsert keyed by `id` that only ever moves a row forward: the write happens when the row is new,
  * or is not deleted and the incoming version (`updated_at`, or whatever `versionColumn` holds) is
- * at least as new as the stored one. The guard runs inside the database, so concurrent workers
- * applying events of one entity leave the newest state whatever order they commit in.
+ * at least as new as the stored one, and the optional `guard` holds. The guard runs inside the
+ * database, so concurrent workers applying events of one entity leave the newest state whatever
+ * order they commit in.
+ *
+ * Resolves to whether a row was written. With `returning`, that answer comes from the rows the
+ * statement returned; the written rows are then locked until commit, so the caller may replace
+ * what hangs off them (child rows) without racing another worker.
+ *
+ * Several rows may be written at once; they must have the same columns and distinct ids.
  */
-export async function upsertNewer(
-  db: Kysely<any>,
-  table: string,
-  row: Record<string, unknown>,
-  options: { versionColumn?: string; conflict?: string } = {},
-): Promise<void> {
-  const version = options.versionColumn ?? 'updated_at';
+export async function upsertNewer(db: Kysely<any>, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<boolean> {
+  const list = Array.isArray(rows) ? rows : [rows as Row];
+  if (list.length === 0) return false;
+  const result = await exec(db, upsertStatement(table, list, options, options.returning ? raw('') : null));
+  return options.returning ? result.rows.length > 0 : Number(result.numAffectedRows ?? 0) > 0;
+}
+
+/**
+ * upsertNewer for one row, returning the row's `id` and the `extra` select-list expressions
+ * (`returning id, <extra>`) when it applied, `undefined` when the guard kept the stored row.
+ * `extra` sees the written row as `<table>.<col>` and the database as it was before the statement.
+ */
+export async function upsertNewerReturning<R extends Row>(db: Kysely<any>, table: string, row: Row, extra: Fragment, options: UpsertOptions = {}): Promise<R | undefined> {
+  const result = await exec<R>(db, upsertStatement(table, [row], options, q`, ${extra}`));
+  return result.rows[0];
+}
+
+function upsertStatement(table: string, rows: readonly Row[], options: UpsertOptions, returning: Fragment | null): Fragment {
+  const version = ident(options.versionColumn ?? 'updated_at');
   const conflict = options.conflict ?? 'id';
-  const update: Record<string, Expression<unknown>> = {};
-  for (const column of Object.keys(row)) {
-    if (column !== conflict) update[column] = sql.ref(`excluded.${column}`);
+  const columns = Object.keys(rows[0]!);
+  const head = insertHead(table, columns, rows);
+  let text = `${head.sql} on conflict (${ident(conflict)}) do update set `;
+  const params = head.params as unknown[];
+  let first = true;
+  for (const c of columns) {
+    if (c === conflict) continue;
+    text += first ? '' : ', ';
+    first = false;
+    const expr = options.set?.[c];
+    if (expr) {
+      text += `${ident(c)} = ${expr.sql}`;
+      for (const p of expr.params) params.push(p);
+    } else {
+      text += `${ident(c)} = excluded.${ident(c)}`;
+    }
   }
-  await db
-    .insertInto(table)
-    .values(row)
-    .onConflict((oc) =>
-      oc
-        .column(conflict)
-        .doUpdateSet(update)
-        .where(sql<SqlBool>`${sql.ref(`${table}.deleted_at`)} is null`)
-        .where(sql<SqlBool>`(${sql.ref(`${table}.${version}`)} is null or ${sql.ref(`excluded.${version}`)} >= ${sql.ref(`${table}.${version}`)})`),
-    )
-    .execute();
+  text += ' where ';
+  if (options.tombstone ?? true) text += `${table}.deleted_at is null and `;
+  text += `(${table}.${version} is null or excluded.${version} ${options.applyEqual === false ? '>' : '>='} ${table}.${version})`;
+  if (options.guard) {
+    text += ` and ${options.guard.sql}`;
+    for (const p of options.guard.params) params.push(p);
+  }
+  if (returning) {
+    text += ` returning ${ident(conflict)}${returning.sql}`;
+    for (const p of returning.params) params.push(p);
+  }
+  return new Fragment(text, params);
+}
+
+/** `insert into t (a, b) values (?, ?), (?, ?)`, expressions inlined. Hot: plain loops. */
+function insertHead(table: string, columns: readonly string[], rows: readonly Row[]): Fragment {
+  let text = `insert into ${table} (${columns.map(ident).join(', ')}) values `;
+  const params: unknown[] = [];
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    text += r === 0 ? '(' : ', (';
+    for (let c = 0; c < columns.length; c++) {
+      const v = row[columns[c]!];
+      if (c > 0) text += ', ';
+      if (v instanceof Fragment) {
+        text += v.sql;
+        for (const p of v.params) params.push(p);
+      } else {
+        text += '?';
+        params.push(v);
+      }
+    }
+    text += ')';
+  }
+  return new Fragment(text, params);
+}
+
+/** Plain multi-row insert; a conflict on `id` keeps the stored row (for immutable records). */
+export async function insertRows(db: Kysely<any>, table: string, rows: readonly Row[], options: { ignoreConflicts?: boolean } = {}): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]!);
+  await exec(db, q`${insertHead(table, columns, rows)}${raw(options.ignoreConflicts ? ' on conflict ("id") do nothing' : '')}`);
+}
+
+/**
+ * Records a deletion: inserts the tombstone when the entity was never seen, else sets `deleted_at`
+ * (the first deletion time stays) and whatever `set` adds (erasure of personal data).
+ */
+export async function insertTombstone(db: Kysely<any>, table: string, row: Row & { id: string; deleted_at: number }, set: Record<string, Fragment> = {}): Promise<void> {
+  const updates = [
+    raw(`"deleted_at" = coalesce(${table}.deleted_at, excluded.deleted_at)`),
+    ...Object.entries(set).map(([column, expr]) => q`${raw(`${ident(column)} = `)}${expr}`),
+  ];
+  await exec(db, q`${insertHead(table, Object.keys(row), [row])} on conflict ("id") do update set ${join(updates)}`);
+}
+
+/**
+ * Guard for statuses that are final: once the stored row holds one of `final`, an event whose own
+ * status is not final (an older `created` arriving late, say) does not apply, whatever its version.
+ * Decided on the event's status as sent, not on what the row will hold: a session of a deleted
+ * user is stored `ended`, yet the event that carried `active` must not overwrite `revoked`.
+ */
+export function staysFinal(table: string, final: readonly string[], incoming: string | null): Fragment | undefined {
+  if (incoming !== null && final.includes(incoming)) return undefined;
+  return raw(`(${table}.status is null or ${table}.status not in (${final.map((s) => `'${s}'`).join(', ')}))`);
+}
+
+/** `coalesce(<table>.col, excluded.col)`: the first value written stays (tombstone times). */
+export function keepFirst(table: string, column: string): Fragment {
+  return raw(`coalesce(${table}.${ident(column)}, excluded.${ident(column)})`);
+}
+
+/** `coalesce(excluded.col, <table>.col)`: a payload that lacks the value does not erase it. */
+export function keepKnown(table: string, column: string): Fragment {
+  return raw(`coalesce(excluded.${ident(column)}, ${table}.${ident(column)})`);
+}
+
+/**
+ * Rows with distinct `id`s (the last one wins; one statement may not touch a row twice), in id
+ * order, so that concurrent multi-row upserts lock rows in the same order.
+ */
+export function distinctById<T extends Row>(rows: readonly T[]): T[] {
+  const byId = new Map<string, T>();
+  const anonymous: T[] = [];
+  for (const r of rows) {
+    if (typeof r.id === 'string') byId.set(r.id, r);
+    else anonymous.push(r);
+  }
+  const sorted = [...byId.keys()].sort().map((id) => byId.get(id)!);
+  return anonymous.length === 0 ? sorted : [...sorted, ...anonymous];
+}
+
+/**
+ * Serializes this transaction with the deletion of a parent (organization or user), on PostgreSQL
+ * where workers run concurrently. Without it, a membership inserted while its organization's
+ * deletion runs in another transaction would be missed by both: the insert does not see the
+ * uncommitted tombstone, the cascade does not see the uncommitted membership.
+ *
+ * An existing parent row is share-locked (`for share`): children of one parent do not wait for
+ * each other, a deletion (which updates the row) waits for them, and they for it. When there is no
+ * parent row yet, a placeholder is inserted and deleted at once: a concurrent deletion creating
+ * the tombstone waits on that key until this transaction ends (or this one waits for it), and no
+ * placeholder is ever committed. Call it before touching any child row, organization before user.
+ * SQLite runs one writer at a time, so there is nothing to do: the PostgreSQL-only `for share`
+ * never runs there (as the inbox's claim adds `for update skip locked` on PostgreSQL only).
+ */
+export async function lockParent(db: Kysely<any>, table: 'clerk_organizations' | 'clerk_users', id: string | null): Promise<void> {
+  if (id === null || dialectOf(db) !== 'postgres') return;
+  const existing = await exec(db, q`select id from ${raw(table)} where id = ${id} for share`);
+  if (existing.rows.length > 0) return;
+  const inserted = await exec(db, q`insert into ${raw(table)} (id) values (${id}) on conflict (id) do nothing returning id`);
+  if (inserted.rows.length > 0) await exec(db, q`delete from ${raw(table)} where id = ${id}`);
+  // Else a concurrent transaction committed the row meanwhile (we waited for it): lock it now.
+  else await exec(db, q`select id from ${raw(table)} where id = ${id} for share`);
 }

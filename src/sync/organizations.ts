@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
 import type { SyncContext } from './context.js';
-import { upsertNewer } from './guard.js';
+import { insertTombstone, upsertNewer } from './guard.js';
+import { exec, q } from './sql.js';
 import { bool, int, json, text, type Payload } from './values.js';
 
 export async function upsertOrganization(d: Payload, ctx: SyncContext): Promise<void> {
@@ -25,19 +25,18 @@ export async function upsertOrganization(d: Payload, ctx: SyncContext): Promise<
   });
 }
 
-/** Tombstones the organization and ends everything that hangs off it. */
+/** Tombstones the organization and ends everything that hangs off it: memberships, invitations, domains. */
 export async function deleteOrganization(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new Error('organization.deleted payload has no string `id`; cannot sync it');
-  await ctx.trx
-    .insertInto('clerk_organizations')
-    .values({ id, instance_id: ctx.instanceId, slug: text(d.slug), deleted_at: ctx.eventTime })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ deleted_at: sql`coalesce(clerk_organizations.deleted_at, excluded.deleted_at)` }))
-    .execute();
-  await ctx.trx
-    .updateTable('clerk_organization_memberships')
-    .set({ deleted_at: ctx.eventTime })
-    .where('organization_id', '=', id)
-    .where('deleted_at', 'is', null)
-    .execute();
+  const { trx, eventTime } = ctx;
+  await insertTombstone(trx, 'clerk_organizations', { id, instance_id: ctx.instanceId, slug: text(d.slug), deleted_at: eventTime });
+  await exec(trx, q`update clerk_organization_memberships set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
+  await exec(trx, q`update clerk_organization_invitations set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
+  await exec(trx, q`update clerk_organization_domains set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
+}
+
+/** `deleted_at` of something that belongs to the organization: set when the organization is already deleted. */
+export function organizationDeletedAt(organizationId: string | null) {
+  return q`(select deleted_at from clerk_organizations where id = ${organizationId})`;
 }

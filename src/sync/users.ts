@@ -1,6 +1,8 @@
-import { sql } from 'kysely';
 import type { SyncContext } from './context.js';
-import { upsertNewer } from './guard.js';
+import { insertTombstone, upsertNewerReturning } from './guard.js';
+import { dialectOf, exec, q, raw } from './sql.js';
+import { CHILD_PRESENCE, deleteUserChildren, replaceUserChildren, type ChildPresence } from './user-children.js';
+import { SESSION_FINAL_STATUSES } from './statuses.js';
 import { bool, int, json, primary, text, type Payload } from './values.js';
 
 /** Columns of clerk_users from a Clerk User object (user.* events, and the `user` inside session events). */
@@ -38,44 +40,51 @@ export function userRow(d: Payload, ctx: SyncContext) {
   };
 }
 
-export async function upsertUser(d: Payload, ctx: SyncContext): Promise<void> {
-  if (text(d.id) === null) throw new Error('user payload has no string `id`; cannot sync it');
-  await upsertNewer(ctx.trx, 'clerk_users', userRow(d, ctx));
+/**
+ * Upserts the user and, only when that write applied (the event is the newest seen and the user
+ * is not deleted), replaces their email addresses, phone numbers, external accounts and wallets.
+ */
+export async function upsertUser(d: Payload, ctx: SyncContext, options: { applyEqual?: boolean } = {}): Promise<void> {
+  const id = text(d.id);
+  if (id === null) throw new Error('user payload has no string `id`; cannot sync it');
+  const applied = await upsertNewerReturning<ChildPresence>(ctx.trx, 'clerk_users', userRow(d, ctx), CHILD_PRESENCE, options);
+  if (applied) await replaceUserChildren(ctx, id, d, dialectOf(ctx.trx) === 'sqlite' ? applied : null);
 }
 
 /** The personal data a deletion erases; the id, external_id and deleted_at stay. */
-const ERASED = {
-  first_name: null, last_name: null, username: null,
-  primary_email_address_id: null, primary_email_address: null,
-  primary_phone_number_id: null, primary_phone_number: null,
-  primary_web3_wallet_id: null, primary_web3_wallet: null,
-  image_url: null, has_image: null,
-  public_metadata: null, private_metadata: null, unsafe_metadata: null,
-  payload: null,
-} as const;
+const ERASED = [
+  'first_name', 'last_name', 'username',
+  'primary_email_address_id', 'primary_email_address',
+  'primary_phone_number_id', 'primary_phone_number',
+  'primary_web3_wallet_id', 'primary_web3_wallet',
+  'image_url', 'has_image',
+  'public_metadata', 'private_metadata', 'unsafe_metadata',
+  'payload',
+] as const;
+
+const FINAL = SESSION_FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 
 /**
  * Tombstones the user (terminal: later create/update events are ignored by the guard), erases
- * their personal data, and ends their memberships.
+ * their personal data and child rows, and ends what hangs off them: memberships, sessions,
+ * organization invitations they accepted. Outgoing emails and SMS addressed to them are deleted.
  */
 export async function deleteUser(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new Error('user.deleted payload has no string `id`; cannot sync it');
-  await ctx.trx
-    .insertInto('clerk_users')
-    .values({ id, instance_id: ctx.instanceId, external_id: text(d.external_id), deleted_at: ctx.eventTime })
-    .onConflict((oc) =>
-      oc.column('id').doUpdateSet({
-        ...ERASED,
-        deleted_at: sql`coalesce(clerk_users.deleted_at, excluded.deleted_at)`,
-        external_id: sql`coalesce(excluded.external_id, clerk_users.external_id)`,
-      }),
-    )
-    .execute();
-  await ctx.trx
-    .updateTable('clerk_organization_memberships')
-    .set({ deleted_at: ctx.eventTime })
-    .where('user_id', '=', id)
-    .where('deleted_at', 'is', null)
-    .execute();
+  const { trx, eventTime } = ctx;
+  await insertTombstone(trx, 'clerk_users', { id, instance_id: ctx.instanceId, external_id: text(d.external_id), deleted_at: eventTime }, {
+    ...Object.fromEntries(ERASED.map((c) => [c, raw('null')])),
+    external_id: raw('coalesce(excluded.external_id, clerk_users.external_id)'),
+  });
+  await exec(trx, q`update clerk_organization_memberships set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
+  await exec(trx, q`update clerk_organization_invitations set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
+  await exec(trx, q`update clerk_sessions
+      set status = case when status in (${raw(FINAL)}) then status else 'ended' end,
+          deleted_at = coalesce(deleted_at, ${eventTime}),
+          payload = null
+    where user_id = ${id}`);
+  await deleteUserChildren(ctx, id);
+  await exec(trx, q`delete from clerk_emails where user_id = ${id}`);
+  await exec(trx, q`delete from clerk_sms_messages where user_id = ${id}`);
 }

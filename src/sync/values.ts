@@ -33,3 +33,14 @@ export function primary(items: unknown, primaryId: unknown): Payload | null {
   if (typeof primaryId !== 'string') return null;
   return list(items).find((i) => i.id === primaryId) ?? null;
 }
+
+/** Text, with the empty string read as absent (billing payers send `organization_id: ""` for users). */
+export function nonEmpty(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/** `status` and `strategy` of a Clerk verification object, when there is one. */
+export function verification(v: unknown): { status: string | null; strategy: string | null } {
+  const o = obj(v);
+  return { status: text(o?.status), strategy: text(o?.strategy) };
+}

@@ -1,0 +1,128 @@
+import type { SyncContext } from './context.js';
+import { distinctById, insertRows, type Row } from './guard.js';
+import { exec, q, raw } from './sql.js';
+import { bool, int, json, list, text, verification, type Payload } from './values.js';
+
+/*
+ * A user's email addresses, phone numbers, external accounts and web3 wallets, one table each,
+ * replaced as a whole by the newest user payload (see upsertUser).
+ */
+
+function common(e: Payload, userId: string, ctx: SyncContext) {
+  return { id: text(e.id), user_id: userId, instance_id: ctx.instanceId };
+}
+
+function times(e: Payload) {
+  return { created_at: int(e.created_at), updated_at: int(e.updated_at), payload: JSON.stringify(e) };
+}
+
+function isPrimary(e: Payload, primaryId: unknown): boolean {
+  return typeof e.id === 'string' && e.id === primaryId;
+}
+
+function emailAddressRows(d: Payload, userId: string, ctx: SyncContext): Row[] {
+  return list(d.email_addresses).map((e) => {
+    const v = verification(e.verification);
+    return {
+      ...common(e, userId, ctx),
+      email_address: text(e.email_address),
+      is_primary: isPrimary(e, d.primary_email_address_id),
+      verification_status: v.status,
+      verification_strategy: v.strategy,
+      reserved: bool(e.reserved),
+      linked_to: json(e.linked_to),
+      ...times(e),
+    };
+  });
+}
+
+function phoneNumberRows(d: Payload, userId: string, ctx: SyncContext): Row[] {
+  return list(d.phone_numbers).map((e) => {
+    const v = verification(e.verification);
+    return {
+      ...common(e, userId, ctx),
+      phone_number: text(e.phone_number),
+      is_primary: isPrimary(e, d.primary_phone_number_id),
+      verification_status: v.status,
+      verification_strategy: v.strategy,
+      reserved: bool(e.reserved),
+      reserved_for_second_factor: bool(e.reserved_for_second_factor),
+      default_second_factor: bool(e.default_second_factor),
+      linked_to: json(e.linked_to),
+      ...times(e),
+    };
+  });
+}
+
+function externalAccountRows(d: Payload, userId: string, ctx: SyncContext): Row[] {
+  return list(d.external_accounts).map((e) => {
+    const v = verification(e.verification);
+    return {
+      ...common(e, userId, ctx),
+      provider: text(e.provider),
+      provider_user_id: text(e.provider_user_id),
+      identification_id: text(e.identification_id),
+      email_address: text(e.email_address),
+      email_address_verified: bool(e.email_address_verified),
+      first_name: text(e.first_name),
+      last_name: text(e.last_name),
+      username: text(e.username),
+      phone_number: text(e.phone_number),
+      image_url: text(e.image_url) ?? text(e.avatar_url),
+      label: text(e.label),
+      approved_scopes: text(e.approved_scopes),
+      verification_status: v.status,
+      verification_strategy: v.strategy,
+      public_metadata: json(e.public_metadata),
+      ...times(e),
+    };
+  });
+}
+
+function web3WalletRows(d: Payload, userId: string, ctx: SyncContext): Row[] {
+  return list(d.web3_wallets).map((e) => {
+    const v = verification(e.verification);
+    return {
+      ...common(e, userId, ctx),
+      web3_wallet: text(e.web3_wallet),
+      is_primary: isPrimary(e, d.primary_web3_wallet_id),
+      verification_status: v.status,
+      verification_strategy: v.strategy,
+      ...times(e),
+    };
+  });
+}
+
+const CHILDREN = [
+  { table: 'clerk_user_email_addresses', rows: emailAddressRows },
+  { table: 'clerk_user_phone_numbers', rows: phoneNumberRows },
+  { table: 'clerk_user_external_accounts', rows: externalAccountRows },
+  { table: 'clerk_user_web3_wallets', rows: web3WalletRows },
+] as const;
+
+/**
+ * Which child tables held rows for the user before the upsert: `returning` expressions, so no
+ * delete runs against an empty set. Trustworthy only where transactions run one at a time
+ * (SQLite): on PostgreSQL a statement that waited for the user's row lock still evaluates these
+ * subqueries on the snapshot taken before it waited, and would miss the rows just committed.
+ */
+export type ChildPresence = Record<`has_${(typeof CHILDREN)[number]['table']}`, unknown>;
+export const CHILD_PRESENCE = raw(
+  CHILDREN.map((c) => `exists (select 1 from ${c.table} where user_id = clerk_users.id) as has_${c.table}`).join(', '),
+);
+
+/**
+ * Call only once the user's own upsert returned its row (it applied, and the row is locked), with
+ * what CHILD_PRESENCE returned, or null (unknown): per table, one delete unless it is known to
+ * hold no rows, and one multi-row insert.
+ */
+export async function replaceUserChildren(ctx: SyncContext, userId: string, d: Payload, present: ChildPresence | null): Promise<void> {
+  for (const child of CHILDREN) {
+    if (present === null || present[`has_${child.table}`]) await exec(ctx.trx, q`delete from ${raw(child.table)} where user_id = ${userId}`);
+    await insertRows(ctx.trx, child.table, distinctById(child.rows(d, userId, ctx)));
+  }
+}
+
+export async function deleteUserChildren(ctx: SyncContext, userId: string): Promise<void> {
+  for (const child of CHILDREN) await exec(ctx.trx, q`delete from ${raw(child.table)} where user_id = ${userId}`);
+}
