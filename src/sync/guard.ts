@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { dialectOf, exec, Fragment, ident, join, q, raw } from './sql.js';
+import { dialectOf, exec, Fragment, ident, join, q, raw, TextCache } from './sql.js';
 
 /** A row to write: column -> value, or -> SQL expression (a subquery, a `case`). */
 export type Row = Record<string, unknown>;
@@ -37,82 +37,89 @@ export interface UpsertOptions {
 export async function upsertNewer(db: Kysely<any>, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<boolean> {
   const list = Array.isArray(rows) ? rows : [rows as Row];
   if (list.length === 0) return false;
-  const result = await exec(db, upsertStatement(table, list, options, options.returning ? raw('') : null));
+  const result = await exec(db, upsertStatement(table, list, options));
   return options.returning ? result.rows.length > 0 : Number(result.numAffectedRows ?? 0) > 0;
 }
 
-/**
- * upsertNewer for one row, returning the row's `id` and the `extra` select-list expressions
- * (`returning id, <extra>`) when it applied, `undefined` when the guard kept the stored row.
- * `extra` sees the written row as `<table>.<col>` and the database as it was before the statement.
- */
-export async function upsertNewerReturning<R extends Row>(db: Kysely<any>, table: string, row: Row, extra: Fragment, options: UpsertOptions = {}): Promise<R | undefined> {
-  const result = await exec<R>(db, upsertStatement(table, [row], options, q`, ${extra}`));
-  return result.rows[0];
+const upserts = new TextCache();
+const inserts = new TextCache();
+
+function upsertStatement(table: string, rows: readonly Row[], options: UpsertOptions): Fragment {
+  const columns = Object.keys(rows[0]!);
+  const conflict = options.conflict ?? 'id';
+  const params = valuesOf(columns, rows);
+  for (const c of columns) {
+    const expr = c === conflict ? undefined : options.set?.[c];
+    if (expr) for (const p of expr.params) params.push(p);
+  }
+  if (options.guard) for (const p of options.guard.params) params.push(p);
+
+  const shape: unknown[] = [
+    table, options.versionColumn, options.applyEqual, options.conflict, options.tombstone, options.guard?.sql, options.returning,
+    ...shapeOf(columns, rows),
+  ];
+  if (options.set) for (const c of columns) shape.push(options.set[c]?.sql);
+  return new Fragment(upserts.get(shape, () => upsertText(table, columns, rows, options)), params);
 }
 
-function upsertStatement(table: string, rows: readonly Row[], options: UpsertOptions, returning: Fragment | null): Fragment {
+function upsertText(table: string, columns: readonly string[], rows: readonly Row[], options: UpsertOptions): string {
   const version = ident(options.versionColumn ?? 'updated_at');
   const conflict = options.conflict ?? 'id';
-  const columns = Object.keys(rows[0]!);
-  const head = insertHead(table, columns, rows);
-  let text = `${head.sql} on conflict (${ident(conflict)}) do update set `;
-  const params = head.params as unknown[];
-  let first = true;
-  for (const c of columns) {
-    if (c === conflict) continue;
-    text += first ? '' : ', ';
-    first = false;
-    const expr = options.set?.[c];
-    if (expr) {
-      text += `${ident(c)} = ${expr.sql}`;
-      for (const p of expr.params) params.push(p);
-    } else {
-      text += `${ident(c)} = excluded.${ident(c)}`;
-    }
-  }
+  let text = `${insertText(table, columns, rows)} on conflict (${ident(conflict)}) do update set `;
+  text += columns
+    .filter((c) => c !== conflict)
+    .map((c) => `${ident(c)} = ${options.set?.[c]?.sql ?? `excluded.${ident(c)}`}`)
+    .join(', ');
   text += ' where ';
   if (options.tombstone ?? true) text += `${table}.deleted_at is null and `;
   text += `(${table}.${version} is null or excluded.${version} ${options.applyEqual === false ? '>' : '>='} ${table}.${version})`;
-  if (options.guard) {
-    text += ` and ${options.guard.sql}`;
-    for (const p of options.guard.params) params.push(p);
-  }
-  if (returning) {
-    text += ` returning ${ident(conflict)}${returning.sql}`;
-    for (const p of returning.params) params.push(p);
-  }
-  return new Fragment(text, params);
+  if (options.guard) text += ` and ${options.guard.sql}`;
+  if (options.returning) text += ` returning ${ident(conflict)}`;
+  return text;
 }
 
-/** `insert into t (a, b) values (?, ?), (?, ?)`, expressions inlined. Hot: plain loops. */
-function insertHead(table: string, columns: readonly string[], rows: readonly Row[]): Fragment {
-  let text = `insert into ${table} (${columns.map(ident).join(', ')}) values `;
+/** The parameters of `insert ... values (...), (...)`, row by row, expressions' own inlined. */
+function valuesOf(columns: readonly string[], rows: readonly Row[]): unknown[] {
   const params: unknown[] = [];
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    text += r === 0 ? '(' : ', (';
-    for (let c = 0; c < columns.length; c++) {
-      const v = row[columns[c]!];
-      if (c > 0) text += ', ';
-      if (v instanceof Fragment) {
-        text += v.sql;
-        for (const p of v.params) params.push(p);
-      } else {
-        text += '?';
-        params.push(v);
-      }
+  for (const row of rows) {
+    for (const c of columns) {
+      const v = row[c];
+      if (v instanceof Fragment) for (const p of v.params) params.push(p);
+      else params.push(v);
     }
-    text += ')';
   }
-  return new Fragment(text, params);
+  return params;
+}
+
+/** What the text of `insert ... values` depends on: columns, row count, and which values are which expressions. */
+function shapeOf(columns: readonly string[], rows: readonly Row[]): unknown[] {
+  const shape: unknown[] = [rows.length, columns.length, ...columns];
+  for (const row of rows) {
+    for (const c of columns) {
+      const v = row[c];
+      shape.push(v instanceof Fragment ? v.sql : null);
+    }
+  }
+  return shape;
+}
+
+/** `insert into t (a, b) values (?, ?), (?, ?)`, expressions inlined. */
+function insertText(table: string, columns: readonly string[], rows: readonly Row[]): string {
+  const tuples = rows.map((row) => `(${columns.map((c) => (row[c] instanceof Fragment ? (row[c] as Fragment).sql : '?')).join(', ')})`);
+  return `insert into ${table} (${columns.map(ident).join(', ')}) values ${tuples.join(', ')}`;
+}
+
+function insertHead(table: string, columns: readonly string[], rows: readonly Row[]): Fragment {
+  return new Fragment(insertText(table, columns, rows), valuesOf(columns, rows));
 }
 
 /** Plain multi-row insert; a conflict on `id` keeps the stored row (for immutable records). */
 export async function insertRows(db: Kysely<any>, table: string, rows: readonly Row[], options: { ignoreConflicts?: boolean } = {}): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!);
-  await exec(db, q`${insertHead(table, columns, rows)}${raw(options.ignoreConflicts ? ' on conflict ("id") do nothing' : '')}`);
+  const ignore = options.ignoreConflicts ?? false;
+  const text = inserts.get([table, ignore, ...shapeOf(columns, rows)], () => `${insertText(table, columns, rows)}${ignore ? ' on conflict ("id") do nothing' : ''}`);
+  await exec(db, new Fragment(text, valuesOf(columns, rows)));
 }
 
 /**
@@ -132,10 +139,11 @@ export async function insertTombstone(db: Kysely<any>, table: string, row: Row &
  * status is not final (an older `created` arriving late, say) does not apply, whatever its version.
  * Decided on the event's status as sent, not on what the row will hold: a session of a deleted
  * user is stored `ended`, yet the event that carried `active` must not overwrite `revoked`.
+ * Returns the guard to use for an event of a given status (none when that status is final).
  */
-export function staysFinal(table: string, final: readonly string[], incoming: string | null): Fragment | undefined {
-  if (incoming !== null && final.includes(incoming)) return undefined;
-  return raw(`(${table}.status is null or ${table}.status not in (${final.map((s) => `'${s}'`).join(', ')}))`);
+export function staysFinal(table: string, final: readonly string[]): (incoming: string | null) => Fragment | undefined {
+  const guard = raw(`(${table}.status is null or ${table}.status not in (${final.map((s) => `'${s}'`).join(', ')}))`);
+  return (incoming) => (incoming !== null && final.includes(incoming) ? undefined : guard);
 }
 
 /** `coalesce(<table>.col, excluded.col)`: the first value written stays (tombstone times). */

@@ -3,6 +3,8 @@ import { staysFinal, upsertNewer } from './guard.js';
 import { INVITATION_FINAL_STATUSES } from './statuses.js';
 import { bool, int, json, obj, text, type Payload } from './values.js';
 
+const guardFor = staysFinal('clerk_invitations', INVITATION_FINAL_STATUSES);
+
 /** invitation.* (application invitations). Newer wins; accepted, revoked or expired is final. */
 export async function upsertInvitation(d: Payload, ctx: SyncContext, statusOfType: string): Promise<void> {
   const id = text(d.id);
@@ -24,7 +26,7 @@ export async function upsertInvitation(d: Payload, ctx: SyncContext, statusOfTyp
       updated_at: int(d.updated_at) ?? ctx.eventTime,
       payload: JSON.stringify(d),
     },
-    { tombstone: false, guard: staysFinal('clerk_invitations', INVITATION_FINAL_STATUSES, status) },
+    { tombstone: false, guard: guardFor(status) },
   );
 }
 

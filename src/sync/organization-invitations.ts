@@ -4,6 +4,9 @@ import { q } from './sql.js';
 import { INVITATION_FINAL_STATUSES } from './statuses.js';
 import { int, json, obj, text, type Payload } from './values.js';
 
+const guardFor = staysFinal('clerk_organization_invitations', INVITATION_FINAL_STATUSES);
+const SET = { user_id: keepKnown('clerk_organization_invitations', 'user_id') };
+
 /**
  * organizationInvitation.* events. Newer wins by `updated_at`; an accepted, revoked or expired
  * invitation never goes back to pending. `user_id` (the user who accepted) is kept once known.
@@ -42,8 +45,8 @@ export async function upsertOrganizationInvitation(d: Payload, ctx: SyncContext,
       payload: JSON.stringify(d),
     },
     {
-      guard: staysFinal('clerk_organization_invitations', INVITATION_FINAL_STATUSES, status),
-      set: { user_id: keepKnown('clerk_organization_invitations', 'user_id') },
+      guard: guardFor(status),
+      set: SET,
     },
   );
 }

@@ -6,6 +6,8 @@ import { upsertUser } from './users.js';
 import { int, json, obj, text, type Payload } from './values.js';
 
 const FINAL: readonly string[] = SESSION_FINAL_STATUSES;
+const guardFor = staysFinal('clerk_sessions', FINAL);
+const SET = { status: keepKnown('clerk_sessions', 'status'), deleted_at: keepFirst('clerk_sessions', 'deleted_at') };
 
 /**
  * session.* events. The `user` they carry refreshes clerk_users under the user's own guards. The
@@ -54,8 +56,8 @@ export async function upsertSession(d: Payload, ctx: SyncContext, statusOfType: 
     },
     {
       tombstone: false,
-      guard: staysFinal('clerk_sessions', FINAL, status),
-      set: { status: keepKnown('clerk_sessions', 'status'), deleted_at: keepFirst('clerk_sessions', 'deleted_at') },
+      guard: guardFor(status),
+      set: SET,
     },
   );
 }

@@ -16,8 +16,16 @@ export class Fragment {
   ) {}
 }
 
+const templateTexts = new WeakMap<TemplateStringsArray, string>();
+
 /** Tagged template: `q\`select 1 from t where id = ${id}\``; nested fragments are inlined. */
 export function q(strings: TemplateStringsArray, ...values: unknown[]): Fragment {
+  if (!values.some((v) => v instanceof Fragment)) {
+    // The same call site always yields the same text: reuse one string (cheap to hash and compare).
+    let text = templateTexts.get(strings);
+    if (text === undefined) templateTexts.set(strings, (text = strings.join('?')));
+    return new Fragment(text, values);
+  }
   let text = strings[0]!;
   const params: unknown[] = [];
   for (let i = 0; i < values.length; i++) {
@@ -33,6 +41,38 @@ export function q(strings: TemplateStringsArray, ...values: unknown[]): Fragment
   }
   return new Fragment(text, params);
 }
+
+/**
+ * Memoizes generated statement texts by their shape (a short list of keys: table, column names,
+ * the texts of expressions), so a statement run again reuses one string: building and hashing a
+ * 2 KB text on every call costs more than running the statement on SQLite.
+ */
+export class TextCache {
+  readonly #root = new Map<unknown, unknown>();
+  #size = 0;
+
+  get(shape: readonly unknown[], build: () => string): string {
+    let node = this.#root;
+    for (const key of shape) {
+      let next = node.get(key) as Map<unknown, unknown> | undefined;
+      if (next === undefined) node.set(key, (next = new Map()));
+      node = next;
+    }
+    let text = node.get(TEXT) as string | undefined;
+    if (text === undefined) {
+      // Shapes are few (multi-row inserts vary by row count); bound it anyway.
+      if (++this.#size > 2000) {
+        this.#root.clear();
+        this.#size = 0;
+      }
+      text = build();
+      node.set(TEXT, text);
+    }
+    return text;
+  }
+}
+
+const TEXT = Symbol('text');
 
 /** A fixed piece of SQL (identifiers, keywords); never pass values through it. */
 export function raw(text: string): Fragment {

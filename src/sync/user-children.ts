@@ -1,6 +1,6 @@
 import type { SyncContext } from './context.js';
 import { distinctById, insertRows, type Row } from './guard.js';
-import { exec, q, raw } from './sql.js';
+import { exec, Fragment } from './sql.js';
 import { bool, int, json, list, text, verification, type Payload } from './values.js';
 
 /*
@@ -98,31 +98,29 @@ const CHILDREN = [
   { table: 'clerk_user_phone_numbers', rows: phoneNumberRows },
   { table: 'clerk_user_external_accounts', rows: externalAccountRows },
   { table: 'clerk_user_web3_wallets', rows: web3WalletRows },
-] as const;
+].map((c) => ({ ...c, remove: `delete from ${c.table} where user_id = ?` }));
+
+/** Which child tables hold rows for the user, in one statement: no delete runs against an empty set. */
+const PRESENCE = CHILDREN.map((c, i) => `exists (select 1 from ${c.table} where user_id = ?) as t${i}`).join(', ');
 
 /**
- * Which child tables held rows for the user before the upsert: `returning` expressions, so no
- * delete runs against an empty set. Trustworthy only where transactions run one at a time
- * (SQLite): on PostgreSQL a statement that waited for the user's row lock still evaluates these
- * subqueries on the snapshot taken before it waited, and would miss the rows just committed.
+ * Replaces the user's child rows with those of `d`: per table, one delete where it holds rows and
+ * one multi-row insert. Call it only once the user's own upsert applied and so holds the user's
+ * row lock: concurrent replacements of one user's rows then run one after the other, and these
+ * statements, which start after the lock was granted, see the rows the previous one committed.
+ * (That is why the presence check is a statement of its own rather than part of the upsert's
+ * `returning`: on PostgreSQL a statement that waited for a row lock evaluates its subqueries on
+ * the snapshot it took before waiting.)
  */
-export type ChildPresence = Record<`has_${(typeof CHILDREN)[number]['table']}`, unknown>;
-export const CHILD_PRESENCE = raw(
-  CHILDREN.map((c) => `exists (select 1 from ${c.table} where user_id = clerk_users.id) as has_${c.table}`).join(', '),
-);
-
-/**
- * Call only once the user's own upsert returned its row (it applied, and the row is locked), with
- * what CHILD_PRESENCE returned, or null (unknown): per table, one delete unless it is known to
- * hold no rows, and one multi-row insert.
- */
-export async function replaceUserChildren(ctx: SyncContext, userId: string, d: Payload, present: ChildPresence | null): Promise<void> {
-  for (const child of CHILDREN) {
-    if (present === null || present[`has_${child.table}`]) await exec(ctx.trx, q`delete from ${raw(child.table)} where user_id = ${userId}`);
+export async function replaceUserChildren(ctx: SyncContext, userId: string, d: Payload): Promise<void> {
+  const present = (await exec(ctx.trx, new Fragment(`select ${PRESENCE}`, CHILDREN.map(() => userId)))).rows[0] ?? {};
+  for (let i = 0; i < CHILDREN.length; i++) {
+    const child = CHILDREN[i]!;
+    if (present[`t${i}`]) await exec(ctx.trx, new Fragment(child.remove, [userId]));
     await insertRows(ctx.trx, child.table, distinctById(child.rows(d, userId, ctx)));
   }
 }
 
 export async function deleteUserChildren(ctx: SyncContext, userId: string): Promise<void> {
-  for (const child of CHILDREN) await exec(ctx.trx, q`delete from ${raw(child.table)} where user_id = ${userId}`);
+  for (const child of CHILDREN) await exec(ctx.trx, new Fragment(child.remove, [userId]));
 }

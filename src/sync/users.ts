@@ -1,7 +1,7 @@
 import type { SyncContext } from './context.js';
-import { insertTombstone, upsertNewerReturning } from './guard.js';
-import { dialectOf, exec, q, raw } from './sql.js';
-import { CHILD_PRESENCE, deleteUserChildren, replaceUserChildren, type ChildPresence } from './user-children.js';
+import { insertTombstone, upsertNewer } from './guard.js';
+import { exec, q, raw } from './sql.js';
+import { deleteUserChildren, replaceUserChildren } from './user-children.js';
 import { SESSION_FINAL_STATUSES } from './statuses.js';
 import { bool, int, json, primary, text, type Payload } from './values.js';
 
@@ -47,8 +47,8 @@ export function userRow(d: Payload, ctx: SyncContext) {
 export async function upsertUser(d: Payload, ctx: SyncContext, options: { applyEqual?: boolean } = {}): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new Error('user payload has no string `id`; cannot sync it');
-  const applied = await upsertNewerReturning<ChildPresence>(ctx.trx, 'clerk_users', userRow(d, ctx), CHILD_PRESENCE, options);
-  if (applied) await replaceUserChildren(ctx, id, d, dialectOf(ctx.trx) === 'sqlite' ? applied : null);
+  const applied = await upsertNewer(ctx.trx, 'clerk_users', userRow(d, ctx), { ...options, returning: true });
+  if (applied) await replaceUserChildren(ctx, id, d);
 }
 
 /** The personal data a deletion erases; the id, external_id and deleted_at stay. */
