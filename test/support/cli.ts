@@ -30,60 +30,57 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   });
 }
 
-export interface ServeProcess {
+export interface CliProcess {
   child: ChildProcess;
-  url: string;
-  port: number;
   logs(): string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
 }
 
-/** Starts `clerk-sync serve` on a free loopback port and waits until it listens. */
-export async function startServe(args: string[], env: Record<string, string | undefined> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [...CLI, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export interface ServeProcess extends CliProcess {
+  url: string;
+  port: number;
+}
+
+/**
+ * Spawns a long-running `clerk-sync <args>` and waits until `ready(logs)` returns a value;
+ * fails at once if the process exits first. The process is killed when the test file ends.
+ */
+async function startLongRunning<T>(args: string[], env: Record<string, string | undefined>, what: string, ready: (logs: string) => T | undefined | false): Promise<CliProcess & { ready: T }> {
+  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
   child.stdout!.on('data', (d) => (logs += d));
   child.stderr!.on('data', (d) => (logs += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  // Never leave a process behind, whatever the test did.
   onFileEnd(() => void child.kill('SIGKILL'));
   let done = false;
   void exited.then(() => (done = true));
-  const port = await waitFor(
+  const value = await waitFor(
     () => {
-      if (done) throw new Error(`clerk-sync serve exited early:\n${logs}`);
-      const m = /"port":(\d+)/.exec(logs);
-      return m ? Number(m[1]) : undefined;
+      if (done) throw new Error(`clerk-sync ${args[0]} exited early:\n${logs}`);
+      return ready(logs);
     },
-    { timeoutMs: 20_000, what: 'clerk-sync serve to listen' },
+    { timeoutMs: 20_000, what },
   );
-  return { child, port, url: `http://127.0.0.1:${port}/api/webhooks`, logs: () => logs, exited };
+  return { child, logs: () => logs, exited, ready: value };
+}
+
+/** Starts `clerk-sync serve` on a free loopback port and waits until it listens. */
+export async function startServe(args: string[], env: Record<string, string | undefined> = {}): Promise<ServeProcess> {
+  const p = await startLongRunning(['serve', '--host', '127.0.0.1', '--port', '0', ...args], env, 'clerk-sync serve to listen', (logs) => {
+    const m = /"port":(\d+)/.exec(logs);
+    return m ? Number(m[1]) : undefined;
+  });
+  return { ...p, port: p.ready, url: `http://127.0.0.1:${p.ready}/api/webhooks` };
+}
+
+/** Starts `clerk-sync worker` and waits until it has started. */
+export function startWorker(args: string[], env: Record<string, string | undefined> = {}): Promise<CliProcess> {
+  return startLongRunning(['worker', ...args], env, 'clerk-sync worker to start', (logs) => logs.includes('clerk-sync worker started'));
 }
 
 function cleanEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CLERK_WEBHOOK_SIGNING_SECRET: undefined, DATABASE_URL: undefined, PORT: undefined, NODE_OPTIONS: undefined, ...extra };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return env;
-}
-
-/** Starts `clerk-sync worker` and waits until it has started. */
-export async function startWorker(args: string[], env: Record<string, string | undefined> = {}): Promise<Omit<ServeProcess, 'url' | 'port'>> {
-  const child = spawn(process.execPath, [...CLI, 'worker', ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let logs = '';
-  child.stdout!.on('data', (d) => (logs += d));
-  child.stderr!.on('data', (d) => (logs += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  // Never leave a process behind, whatever the test did.
-  onFileEnd(() => void child.kill('SIGKILL'));
-  let done = false;
-  void exited.then(() => (done = true));
-  await waitFor(
-    () => {
-      if (done) throw new Error(`clerk-sync worker exited early:\n${logs}`);
-      return logs.includes('clerk-sync worker started');
-    },
-    { timeoutMs: 20_000, what: 'clerk-sync worker to start' },
-  );
-  return { child, logs: () => logs, exited };
 }
