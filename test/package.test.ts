@@ -11,6 +11,11 @@ describe('package surface', () => {
     assert.equal(root.EVENT_TYPES.length, 49);
   });
 
+  it('the build makes the CLI bin executable, so `npx clerk-sync` runs after npm ci', () => {
+    assert.match(pkg.scripts.build, /chmod \+x dist\/cli\/main\.js/);
+    assert.equal(pkg.bin['clerk-sync'], 'dist/cli/main.js');
+  });
+
   it('package.json points every export and the bin at built files of existing sources', async () => {
     const { existsSync } = await import('node:fs');
     const targets = [pkg.bin['clerk-sync'], ...Object.values(pkg.exports).map((e) => (typeof e === 'string' ? e : e.default))];
