@@ -6,11 +6,11 @@ export type EventRow = Selectable<WebhookEventsTable>;
 type Trx = Transaction<ClerkSyncDatabase>;
 
 /**
- * The inbox seen as a queue. A claim lives inside the worker's transaction: the claiming UPDATE
- * (it only stamps the worker's id; its point is the lock) takes the rows (SQLite: the single write lock; PostgreSQL: row locks, FOR UPDATE SKIP LOCKED
- * so other workers pass them by), the sync writes and the final status follow, and the commit
- * publishes all of it at once. A worker that dies mid-way holds nothing: its transaction rolls
- * back and the events are simply still pending. No event can be applied twice.
+ * The inbox seen as a queue. A claim lives inside the worker's transaction: it takes the rows'
+ * locks (PostgreSQL: row locks, FOR UPDATE SKIP LOCKED so other workers pass them by; SQLite: the
+ * single write lock, taken by stamping the worker's id), the sync writes and the final status
+ * follow, and the commit publishes all of it at once. A worker that dies mid-way holds nothing:
+ * its transaction rolls back and the events are simply still pending. No event can be applied twice.
  */
 export class InboxQueue {
   readonly #database: Database;
@@ -28,19 +28,18 @@ export class InboxQueue {
     return this.#database.dialect === 'sqlite' ? sql`indexed by clerk_webhook_events_runnable` : sql``;
   }
 
-  /** Claims up to `limit` due events for `workerId`, inside `trx`. */
+  /** Claims up to `limit` due events for `workerId`, inside `trx`, in due order. */
   async claim(trx: Trx, workerId: string, limit: number, now = Date.now()): Promise<EventRow[]> {
-    const skipLocked = this.#database.dialect === 'postgres' ? sql`for update skip locked` : sql``;
-    const result = await sql<EventRow>`
-      update clerk_webhook_events
-         set processed_by = ${workerId}
-       where svix_id in (
-         select svix_id from clerk_webhook_events ${this.#runnableIndex}
-          where status in ('pending', 'failed') and next_attempt_at <= ${now}
-          order by next_attempt_at
-          limit ${limit}
-          ${skipLocked})
-      returning *`.execute(trx);
+    const due = sql`status in ('pending', 'failed') and next_attempt_at <= ${now} order by next_attempt_at limit ${limit}`;
+    // PostgreSQL: the row locks are the claim. Writing the rows here too would cost each event a
+    // second new row version, with an entry in every index of the inbox.
+    const result =
+      this.#database.dialect === 'postgres'
+        ? await sql<EventRow>`select * from clerk_webhook_events where ${due} for update skip locked`.execute(trx)
+        : await sql<EventRow>`
+            update clerk_webhook_events set processed_by = ${workerId}
+             where svix_id in (select svix_id from clerk_webhook_events ${this.#runnableIndex} where ${due})
+            returning *`.execute(trx);
     return result.rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.received_at - b.received_at);
   }
 
@@ -48,14 +47,14 @@ export class InboxQueue {
    * Marks claimed events finished (`done`, or `skipped` for types outside the catalog) and logs
    * their attempts: two statements for a whole batch, in the caller's transaction.
    */
-  async finish(trx: Trx, finished: ReadonlyArray<{ row: EventRow; outcome: 'done' | 'skipped'; startedAt: number; durationMs: number }>, now = Date.now()): Promise<void> {
+  async finish(trx: Trx, workerId: string, finished: ReadonlyArray<{ row: EventRow; outcome: 'done' | 'skipped'; startedAt: number; durationMs: number }>, now = Date.now()): Promise<void> {
     if (finished.length === 0) return;
     for (const outcome of ['done', 'skipped'] as const) {
       const ids = finished.filter((f) => f.outcome === outcome).map((f) => f.row.svix_id);
       if (ids.length === 0) continue;
       await trx
         .updateTable('clerk_webhook_events')
-        .set((eb) => ({ status: outcome, attempts: eb('attempts', '+', 1), processed_at: now, last_error: null }))
+        .set((eb) => ({ status: outcome, attempts: eb('attempts', '+', 1), processed_at: now, processed_by: workerId, last_error: null }))
         .where('svix_id', 'in', ids)
         .execute();
     }
@@ -66,11 +65,11 @@ export class InboxQueue {
   }
 
   /** Records a failed attempt: back to the queue at `retryAt`, or `dead` when `retryAt` is null. */
-  async fail(trx: Trx, row: EventRow, error: string, retryAt: number | null, startedAt: number, now = Date.now()): Promise<'failed' | 'dead'> {
+  async fail(trx: Trx, workerId: string, row: EventRow, error: string, retryAt: number | null, startedAt: number, now = Date.now()): Promise<'failed' | 'dead'> {
     const outcome = retryAt === null ? 'dead' : 'failed';
     await trx
       .updateTable('clerk_webhook_events')
-      .set({ status: outcome, attempts: row.attempts + 1, next_attempt_at: retryAt ?? now, processed_at: now, last_error: error })
+      .set({ status: outcome, attempts: row.attempts + 1, next_attempt_at: retryAt ?? now, processed_at: now, processed_by: workerId, last_error: error })
       .where('svix_id', '=', row.svix_id)
       .execute();
     await trx

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { dialectOf, exec, Fragment, ident, join, q, raw, TextCache } from './sql.js';
+import { dialectOf, exec, Fragment, ident, join, q, raw, run, TextCache } from './sql.js';
 
 /** A row to write: column -> value, or -> SQL expression (a subquery, a `case`). */
 export type Row = Record<string, unknown>;
@@ -17,7 +17,7 @@ export interface UpsertOptions {
   guard?: Fragment;
   /** Update expressions for some columns, instead of `excluded.<col>`. */
   set?: Record<string, Fragment>;
-  /** Ask the database which rows it wrote (`returning`), and lock them for the rest of the transaction. */
+  /** Internal: whether the statement returns the ids it wrote (upsertNewerApplied). */
   returning?: boolean;
 }
 
@@ -28,17 +28,24 @@ export interface UpsertOptions {
  * database, so concurrent workers applying events of one entity leave the newest state whatever
  * order they commit in.
  *
- * Resolves to whether a row was written. With `returning`, that answer comes from the rows the
- * statement returned; the written rows are then locked until commit, so the caller may replace
- * what hangs off them (child rows) without racing another worker.
- *
- * Several rows may be written at once; they must have the same columns and distinct ids.
+ * Several rows may be written at once; they must have the same columns and distinct ids. The
+ * statement only runs when the transaction next needs an answer (see `run`).
  */
-export async function upsertNewer(db: Kysely<any>, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<boolean> {
+export async function upsertNewer(db: Kysely<any>, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<void> {
+  const list = Array.isArray(rows) ? rows : [rows as Row];
+  if (list.length > 0) await run(db, upsertStatement(table, list, { ...options, returning: false }));
+}
+
+/**
+ * upsertNewer that answers whether a row was written, from the rows the statement returns. The
+ * rows it wrote (or found newer) stay locked until commit, so the caller may then replace what
+ * hangs off them (child rows) without racing another worker. Costs a round trip on PostgreSQL.
+ */
+export async function upsertNewerApplied(db: Kysely<any>, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<boolean> {
   const list = Array.isArray(rows) ? rows : [rows as Row];
   if (list.length === 0) return false;
-  const result = await exec(db, upsertStatement(table, list, options));
-  return options.returning ? result.rows.length > 0 : Number(result.numAffectedRows ?? 0) > 0;
+  const result = await exec(db, upsertStatement(table, list, { ...options, returning: true }));
+  return result.rows.length > 0;
 }
 
 const upserts = new TextCache();
@@ -119,7 +126,7 @@ export async function insertRows(db: Kysely<any>, table: string, rows: readonly 
   const columns = Object.keys(rows[0]!);
   const ignore = options.ignoreConflicts ?? false;
   const text = inserts.get([table, ignore, ...shapeOf(columns, rows)], () => `${insertText(table, columns, rows)}${ignore ? ' on conflict ("id") do nothing' : ''}`);
-  await exec(db, new Fragment(text, valuesOf(columns, rows)));
+  await run(db, new Fragment(text, valuesOf(columns, rows)));
 }
 
 /**
@@ -131,7 +138,7 @@ export async function insertTombstone(db: Kysely<any>, table: string, row: Row &
     raw(`"deleted_at" = coalesce(${table}.deleted_at, excluded.deleted_at)`),
     ...Object.entries(set).map(([column, expr]) => q`${raw(`${ident(column)} = `)}${expr}`),
   ];
-  await exec(db, q`${insertHead(table, Object.keys(row), [row])} on conflict ("id") do update set ${join(updates)}`);
+  await run(db, q`${insertHead(table, Object.keys(row), [row])} on conflict ("id") do update set ${join(updates)}`);
 }
 
 /**
@@ -177,20 +184,21 @@ export function distinctById<T extends Row>(rows: readonly T[]): T[] {
  * deletion runs in another transaction would be missed by both: the insert does not see the
  * uncommitted tombstone, the cascade does not see the uncommitted membership.
  *
- * An existing parent row is share-locked (`for share`): children of one parent do not wait for
- * each other, a deletion (which updates the row) waits for them, and they for it. When there is no
- * parent row yet, a placeholder is inserted and deleted at once: a concurrent deletion creating
- * the tombstone waits on that key until this transaction ends (or this one waits for it), and no
- * placeholder is ever committed. Call it before touching any child row, organization before user.
- * SQLite runs one writer at a time, so there is nothing to do: the PostgreSQL-only `for share`
- * never runs there (as the inbox's claim adds `for update skip locked` on PostgreSQL only).
+ * Writers of child rows take a shared transaction-level advisory lock on the parent's id, a
+ * deletion takes it exclusively (lockForDeletion) before it writes the tombstone: children of one
+ * parent do not wait for each other, a deletion waits for them, and they for it; the statements
+ * after the lock see what the other side committed (each statement takes a fresh snapshot). No
+ * answer is needed, so the lock queues with the writes (see `run`). Call it before touching any
+ * child row, organization before user. SQLite runs one writer at a time: nothing to do there (as
+ * the inbox's claim adds `for update skip locked` on PostgreSQL only).
  */
-export async function lockParent(db: Kysely<any>, table: 'clerk_organizations' | 'clerk_users', id: string | null): Promise<void> {
-  if (id === null || dialectOf(db) !== 'postgres') return;
-  const existing = await exec(db, q`select id from ${raw(table)} where id = ${id} for share`);
-  if (existing.rows.length > 0) return;
-  const inserted = await exec(db, q`insert into ${raw(table)} (id) values (${id}) on conflict (id) do nothing returning id`);
-  if (inserted.rows.length > 0) await exec(db, q`delete from ${raw(table)} where id = ${id}`);
-  // Else a concurrent transaction committed the row meanwhile (we waited for it): lock it now.
-  else await exec(db, q`select id from ${raw(table)} where id = ${id} for share`);
+export async function lockParent(db: Kysely<any>, table: ParentTable, id: string | null): Promise<void> {
+  if (id !== null && dialectOf(db) === 'postgres') await run(db, q`select pg_advisory_xact_lock_shared(hashtext(${table}), hashtext(${id}))`);
 }
+
+/** The deletion's side of lockParent: waits for transactions writing the parent's children, and holds them off. */
+export async function lockForDeletion(db: Kysely<any>, table: ParentTable, id: string): Promise<void> {
+  if (dialectOf(db) === 'postgres') await run(db, q`select pg_advisory_xact_lock(hashtext(${table}), hashtext(${id}))`);
+}
+
+type ParentTable = 'clerk_organizations' | 'clerk_users';

@@ -1,6 +1,6 @@
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockParent, upsertNewer } from './guard.js';
-import { exec, q } from './sql.js';
+import { q, run } from './sql.js';
 import { int, json, obj, text, type Payload } from './values.js';
 
 /**
@@ -51,7 +51,7 @@ async function endOlder(row: MembershipRow, ctx: SyncContext): Promise<void> {
   await lockParent(ctx.trx, 'clerk_users', row.user_id);
   if (row.user_id === null) return;
   const order = row.created_at ?? 0;
-  await exec(ctx.trx, q`update clerk_organization_memberships set deleted_at = ${row.created_at ?? ctx.eventTime}
+  await run(ctx.trx, q`update clerk_organization_memberships set deleted_at = ${row.created_at ?? ctx.eventTime}
     where organization_id = ${row.organization_id} and user_id = ${row.user_id} and deleted_at is null and id <> ${row.id}
       and (coalesce(created_at, 0) < ${order} or (coalesce(created_at, 0) = ${order} and id < ${row.id}))`);
 }

@@ -1,6 +1,6 @@
 import type { SyncContext } from './context.js';
 import { insertRows, lockParent } from './guard.js';
-import { exec, q, raw } from './sql.js';
+import { q, raw, run } from './sql.js';
 import { bool, int, json, text, type Payload } from './values.js';
 
 /**
@@ -60,6 +60,6 @@ export async function insertSms(d: Payload, ctx: SyncContext): Promise<void> {
 }
 
 async function dropIfUserDeleted(table: 'clerk_emails' | 'clerk_sms_messages', id: string, userId: string, ctx: SyncContext): Promise<void> {
-  await exec(ctx.trx, q`delete from ${raw(table)} where id = ${id}
+  await run(ctx.trx, q`delete from ${raw(table)} where id = ${id}
     and (select deleted_at from clerk_users where id = ${userId}) is not null`);
 }

@@ -1,6 +1,6 @@
 import type { SyncContext } from './context.js';
-import { insertTombstone, upsertNewer } from './guard.js';
-import { exec, q } from './sql.js';
+import { insertTombstone, lockForDeletion, upsertNewer } from './guard.js';
+import { q, run } from './sql.js';
 import { bool, int, json, text, type Payload } from './values.js';
 
 export async function upsertOrganization(d: Payload, ctx: SyncContext): Promise<void> {
@@ -30,10 +30,11 @@ export async function deleteOrganization(d: Payload, ctx: SyncContext): Promise<
   const id = text(d.id);
   if (id === null) throw new Error('organization.deleted payload has no string `id`; cannot sync it');
   const { trx, eventTime } = ctx;
+  await lockForDeletion(trx, 'clerk_organizations', id);
   await insertTombstone(trx, 'clerk_organizations', { id, instance_id: ctx.instanceId, slug: text(d.slug), deleted_at: eventTime });
-  await exec(trx, q`update clerk_organization_memberships set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
-  await exec(trx, q`update clerk_organization_invitations set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
-  await exec(trx, q`update clerk_organization_domains set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
+  await run(trx, q`update clerk_organization_memberships set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
+  await run(trx, q`update clerk_organization_invitations set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
+  await run(trx, q`update clerk_organization_domains set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
 }
 
 /** `deleted_at` of something that belongs to the organization: set when the organization is already deleted. */

@@ -1,6 +1,6 @@
 import type { SyncContext } from './context.js';
-import { distinctById, insertTombstone, upsertNewer } from './guard.js';
-import { exec, join, q } from './sql.js';
+import { distinctById, insertTombstone, upsertNewer, upsertNewerApplied } from './guard.js';
+import { join, q, run } from './sql.js';
 import { bool, int, list, text, type Payload } from './values.js';
 
 function permissionRow(d: Payload, ctx: SyncContext) {
@@ -27,7 +27,7 @@ export async function deletePermission(d: Payload, ctx: SyncContext): Promise<vo
   const id = text(d.id);
   if (id === null) throw new Error('permission.deleted payload has no string `id`; cannot sync it');
   await insertTombstone(ctx.trx, 'clerk_permissions', { id, instance_id: ctx.instanceId, deleted_at: ctx.eventTime });
-  await exec(ctx.trx, q`delete from clerk_role_permissions where permission_id = ${id}`);
+  await run(ctx.trx, q`delete from clerk_role_permissions where permission_id = ${id}`);
 }
 
 /**
@@ -38,7 +38,7 @@ export async function deletePermission(d: Payload, ctx: SyncContext): Promise<vo
 export async function upsertRole(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new Error('role payload has no string `id`; cannot sync it');
-  const applied = await upsertNewer(
+  const applied = await upsertNewerApplied(
     ctx.trx,
     'clerk_roles',
     {
@@ -52,15 +52,14 @@ export async function upsertRole(d: Payload, ctx: SyncContext): Promise<void> {
       updated_at: int(d.updated_at) ?? ctx.eventTime,
       payload: JSON.stringify(d),
     },
-    { returning: true },
   );
   if (!applied || !Array.isArray(d.permissions)) return;
 
   const permissions = distinctById(list(d.permissions).map((p) => permissionRow(p, ctx)).filter((p) => p.id !== null));
   await upsertNewer(ctx.trx, 'clerk_permissions', permissions);
-  await exec(ctx.trx, q`delete from clerk_role_permissions where role_id = ${id}`);
+  await run(ctx.trx, q`delete from clerk_role_permissions where role_id = ${id}`);
   if (permissions.length === 0) return;
-  await exec(ctx.trx, q`insert into clerk_role_permissions (role_id, permission_id)
+  await run(ctx.trx, q`insert into clerk_role_permissions (role_id, permission_id)
     select ${id}, id from clerk_permissions where id in (${join(permissions.map((p) => q`${p.id}`))}) and deleted_at is null`);
 }
 
@@ -69,5 +68,5 @@ export async function deleteRole(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new Error('role.deleted payload has no string `id`; cannot sync it');
   await insertTombstone(ctx.trx, 'clerk_roles', { id, instance_id: ctx.instanceId, deleted_at: ctx.eventTime });
-  await exec(ctx.trx, q`delete from clerk_role_permissions where role_id = ${id}`);
+  await run(ctx.trx, q`delete from clerk_role_permissions where role_id = ${id}`);
 }

@@ -24,11 +24,10 @@ export async function upsertSession(d: Payload, ctx: SyncContext, statusOfType: 
   if (id === null) throw new Error('session payload has no string `id`; cannot sync it');
   const user = obj(d.user);
   const userId = text(d.user_id) ?? text(user?.id);
+  await lockParent(ctx.trx, 'clerk_users', userId);
   // Usually the version already stored: rewriting it and its child rows on every sign-in would be
-  // pure I/O, so only a strictly newer user applies here. The upsert also locks the user's row,
-  // as lockParent would.
+  // pure I/O, so only a strictly newer user applies here.
   if (user && text(user.id) === userId) await upsertUser(user, ctx, { applyEqual: false });
-  else await lockParent(ctx.trx, 'clerk_users', userId);
 
   const userDeletedAt = q`(select deleted_at from clerk_users where id = ${userId})`;
   const userDeleted = q`${userDeletedAt} is not null`;

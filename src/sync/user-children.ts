@@ -1,6 +1,6 @@
 import type { SyncContext } from './context.js';
 import { distinctById, insertRows, type Row } from './guard.js';
-import { exec, Fragment } from './sql.js';
+import { Fragment, run } from './sql.js';
 import { bool, int, json, list, text, verification, type Payload } from './values.js';
 
 /*
@@ -100,27 +100,21 @@ const CHILDREN = [
   { table: 'clerk_user_web3_wallets', rows: web3WalletRows },
 ].map((c) => ({ ...c, remove: `delete from ${c.table} where user_id = ?` }));
 
-/** Which child tables hold rows for the user, in one statement: no delete runs against an empty set. */
-const PRESENCE = CHILDREN.map((c, i) => `exists (select 1 from ${c.table} where user_id = ?) as t${i}`).join(', ');
-
 /**
- * Replaces the user's child rows with those of `d`: per table, one delete where it holds rows and
- * one multi-row insert. Call it only once the user's own upsert applied and so holds the user's
- * row lock: concurrent replacements of one user's rows then run one after the other, and these
- * statements, which start after the lock was granted, see the rows the previous one committed.
- * (That is why the presence check is a statement of its own rather than part of the upsert's
- * `returning`: on PostgreSQL a statement that waited for a row lock evaluates its subqueries on
- * the snapshot it took before waiting.)
+ * Replaces the user's child rows with those of `d`: per table, one delete and one multi-row
+ * insert. Call it only once the user's own upsert applied and so holds the user's row lock:
+ * concurrent replacements of one user's rows then run one after the other, and these statements,
+ * which start after the lock was granted, see the rows the previous one committed. (That is why
+ * they cannot be part of the upsert statement: on PostgreSQL a statement that waited for a row
+ * lock evaluates its subqueries on the snapshot it took before waiting.)
  */
 export async function replaceUserChildren(ctx: SyncContext, userId: string, d: Payload): Promise<void> {
-  const present = (await exec(ctx.trx, new Fragment(`select ${PRESENCE}`, CHILDREN.map(() => userId)))).rows[0] ?? {};
-  for (let i = 0; i < CHILDREN.length; i++) {
-    const child = CHILDREN[i]!;
-    if (present[`t${i}`]) await exec(ctx.trx, new Fragment(child.remove, [userId]));
+  for (const child of CHILDREN) {
+    await run(ctx.trx, new Fragment(child.remove, [userId]));
     await insertRows(ctx.trx, child.table, distinctById(child.rows(d, userId, ctx)));
   }
 }
 
 export async function deleteUserChildren(ctx: SyncContext, userId: string): Promise<void> {
-  for (const child of CHILDREN) await exec(ctx.trx, new Fragment(child.remove, [userId]));
+  for (const child of CHILDREN) await run(ctx.trx, new Fragment(child.remove, [userId]));
 }

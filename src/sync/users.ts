@@ -1,6 +1,6 @@
 import type { SyncContext } from './context.js';
-import { insertTombstone, upsertNewer } from './guard.js';
-import { exec, q, raw } from './sql.js';
+import { insertTombstone, lockForDeletion, upsertNewerApplied } from './guard.js';
+import { q, raw, run } from './sql.js';
 import { deleteUserChildren, replaceUserChildren } from './user-children.js';
 import { SESSION_FINAL_STATUSES } from './statuses.js';
 import { bool, int, json, primary, text, type Payload } from './values.js';
@@ -47,7 +47,7 @@ export function userRow(d: Payload, ctx: SyncContext) {
 export async function upsertUser(d: Payload, ctx: SyncContext, options: { applyEqual?: boolean } = {}): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new Error('user payload has no string `id`; cannot sync it');
-  const applied = await upsertNewer(ctx.trx, 'clerk_users', userRow(d, ctx), { ...options, returning: true });
+  const applied = await upsertNewerApplied(ctx.trx, 'clerk_users', userRow(d, ctx), options);
   if (applied) await replaceUserChildren(ctx, id, d);
 }
 
@@ -73,18 +73,19 @@ export async function deleteUser(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new Error('user.deleted payload has no string `id`; cannot sync it');
   const { trx, eventTime } = ctx;
+  await lockForDeletion(trx, 'clerk_users', id);
   await insertTombstone(trx, 'clerk_users', { id, instance_id: ctx.instanceId, external_id: text(d.external_id), deleted_at: eventTime }, {
     ...Object.fromEntries(ERASED.map((c) => [c, raw('null')])),
     external_id: raw('coalesce(excluded.external_id, clerk_users.external_id)'),
   });
-  await exec(trx, q`update clerk_organization_memberships set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
-  await exec(trx, q`update clerk_organization_invitations set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
-  await exec(trx, q`update clerk_sessions
+  await run(trx, q`update clerk_organization_memberships set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
+  await run(trx, q`update clerk_organization_invitations set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
+  await run(trx, q`update clerk_sessions
       set status = case when status in (${raw(FINAL)}) then status else 'ended' end,
           deleted_at = coalesce(deleted_at, ${eventTime}),
           payload = null
     where user_id = ${id}`);
   await deleteUserChildren(ctx, id);
-  await exec(trx, q`delete from clerk_emails where user_id = ${id}`);
-  await exec(trx, q`delete from clerk_sms_messages where user_id = ${id}`);
+  await run(trx, q`delete from clerk_emails where user_id = ${id}`);
+  await run(trx, q`delete from clerk_sms_messages where user_id = ${id}`);
 }

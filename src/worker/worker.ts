@@ -8,6 +8,7 @@ import { InboxQueue, type EventRow } from '../inbox/queue.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Database } from '../store/database.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
+import { deferWrites, flushWrites } from '../sync/sql.js';
 import { DEFAULT_RETRY_SCHEDULE, nextRetryAt, parseRetrySchedule } from './retry-schedule.js';
 
 /** Throw this from processing code to send an event straight to `dead`, without retries. */
@@ -161,9 +162,11 @@ export class Worker {
    * One transaction: claim due events, apply each, record each outcome, commit. An event's writes
    * and its status commit together or not at all.
    *
-   * Batches run optimistically without savepoints (each costs a round trip on PostgreSQL). When
-   * an event throws, the whole batch rolls back and the next batch runs carefully: each event in
-   * its own savepoint, so the failing one rolls back alone and its failure is recorded.
+   * Batches run optimistically without savepoints (each costs a round trip on PostgreSQL), and on
+   * PostgreSQL with the sync's writes deferred, so they travel together (see deferWrites). When
+   * an event throws, or a deferred write fails, the whole batch rolls back and the next batch
+   * runs carefully: each event in its own savepoint, writes not deferred, so the failing one
+   * rolls back alone and its failure is recorded.
    */
   async #batch(): Promise<number> {
     this.#busy++;
@@ -172,13 +175,15 @@ export class Worker {
     try {
       const count = await this.#database.db.transaction().execute(async (trx) => {
         const rows = await this.#queue.claim(trx, this.id, this.#batchSize);
+        if (!careful) deferWrites(trx);
         const finished: Finished[] = [];
         for (const row of rows) {
           const result = careful ? await this.#applyCarefully(trx, row) : await this.#apply(trx, row);
           if ('row' in result) finished.push(result);
           else reports.push(result); // a failure, already recorded inside its savepoint
         }
-        await this.#queue.finish(trx, finished);
+        if (!careful) await flushWrites(trx).catch((error: unknown) => Promise.reject(new EventFailure(error)));
+        await this.#queue.finish(trx, this.id, finished);
         for (const f of finished) reports.push(info(f.row, f.outcome, f.durationMs));
         return rows.length;
       });
@@ -220,7 +225,7 @@ export class Worker {
       const error = failure.cause;
       const message = errorMessage(error);
       const retryAt = error instanceof PermanentError ? null : nextRetryAt(row.attempts + 1, this.#retrySchedule, Date.now());
-      const outcome = await this.#queue.fail(trx, row, message, retryAt, startedAt);
+      const outcome = await this.#queue.fail(trx, this.id, row, message, retryAt, startedAt);
       return info(row, outcome, Date.now() - startedAt, message);
     }
   }
