@@ -23,6 +23,8 @@ export interface ProcessRow {
   seconds: number;
   eventsPerSec: number;
   peakRssMb: number;
+  /** CPU time per event (ms): the worker processes', and PostgreSQL's server processes' (local server only). */
+  cpuMsPerEvent: { workers: number; server: number | null };
 }
 
 /** A mix weighted like real traffic: mostly user and session activity, some org and billing. */
@@ -73,23 +75,34 @@ export async function benchProcess(options: { url?: string; events?: number; wor
     const processes = options.workers ?? 0;
     let peakRss = process.memoryUsage().rss;
     let seconds: number;
+    let cpu: { workers: number; server: number | null };
     if (processes === 0) {
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
       const worker = new Worker({ database, process: syncTables, logger: createLogger('warn') });
+      const server = await serverCpu(database);
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       await worker.start();
       await worker.drain();
       seconds = (performance.now() - t0) / 1000;
+      const used = process.cpuUsage(cpu0);
+      cpu = { workers: (used.user + used.system) / 1000, server: await server.stop() };
       await worker.stop();
       clearInterval(sampler);
     } else {
       const r = await runWorkerProcesses(url, processes, options.concurrency ?? 4, database, count);
       seconds = r.seconds;
       peakRss = r.peakRss;
+      cpu = r.cpuMs;
     }
     const done = await database.db.selectFrom('clerk_webhook_events').select((eb) => eb.fn.countAll().as('n')).where('status', 'in', ['done', 'skipped']).executeTakeFirstOrThrow();
     if (Number(done.n) !== count) throw new Error(`only ${done.n} of ${count} events were processed`);
-    return { database: options.label ?? database.dialect, workers: Math.max(processes, 1), events: count, seconds: Math.round(seconds * 100) / 100, eventsPerSec: Math.round(count / seconds), peakRssMb: Math.round(peakRss / 1048576) };
+    const perEvent = (ms: number) => Math.round((ms / count) * 1000) / 1000;
+    return {
+      database: options.label ?? database.dialect, workers: Math.max(processes, 1), events: count, seconds: Math.round(seconds * 100) / 100,
+      eventsPerSec: Math.round(count / seconds), peakRssMb: Math.round(peakRss / 1048576),
+      cpuMsPerEvent: { workers: perEvent(cpu.workers), server: cpu.server === null ? null : perEvent(cpu.server) },
+    };
   } finally {
     await database.close();
     rmSync(dir, { recursive: true, force: true });
@@ -97,17 +110,19 @@ export async function benchProcess(options: { url?: string; events?: number; wor
 }
 
 /** Spawns `clerk-sync worker` processes and times them until every event is processed. */
-async function runWorkerProcesses(url: string, n: number, concurrency: number, database: Database, count: number): Promise<{ seconds: number; peakRss: number }> {
+async function runWorkerProcesses(url: string, n: number, concurrency: number, database: Database, count: number): Promise<{ seconds: number; peakRss: number; cpuMs: { workers: number; server: number | null } }> {
   const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
   const children = Array.from({ length: n }, () =>
     spawn(process.execPath, ['--import', 'tsx', cli, 'worker', '--db', url, '--concurrency', String(concurrency), '--log-level', 'warn', '--poll-interval', '50'], { stdio: ['ignore', 'ignore', 'inherit'] }),
   );
   let peakRss = 0;
+  const workerCpu = new Map<number, number>();
   const sampler = setInterval(() => {
     for (const c of children) {
       try {
         const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${c.pid}/status`, 'utf8'))?.[1] ?? 0);
         peakRss = Math.max(peakRss, kb * 1024);
+        workerCpu.set(c.pid!, cpuMsOf(c.pid!) ?? workerCpu.get(c.pid!) ?? 0);
       } catch {}
     }
   }, 100);
@@ -116,16 +131,73 @@ async function runWorkerProcesses(url: string, n: number, concurrency: number, d
   while ((await remaining()) === count) await new Promise((r) => setTimeout(r, 5));
   const t0 = performance.now();
   const startLeft = await remaining();
-  while ((await remaining()) > 0) await new Promise((r) => setTimeout(r, 20));
+  const server = await serverCpu(database);
+  const workers0 = children.reduce((sum, c) => sum + (cpuMsOf(c.pid!) ?? 0), 0);
+  // Polled slowly: counting the backlog is itself work for the server being measured.
+  while ((await remaining()) > 0) await new Promise((r) => setTimeout(r, 250));
   const seconds = ((performance.now() - t0) / 1000) * (count / startLeft);
+  const scale = count / startLeft;
+  const cpuMs = { workers: (children.reduce((sum, c) => sum + (cpuMsOf(c.pid!) ?? 0), 0) - workers0) * scale, server: mapNull(await server.stop(), (ms) => ms * scale) };
   clearInterval(sampler);
   await Promise.all(children.map((c) => new Promise((r) => { c.on('exit', r); c.kill('SIGTERM'); })));
-  return { seconds, peakRss };
+  return { seconds, peakRss, cpuMs };
+}
+
+/** user + system CPU time of a process so far (ms), from /proc; null once it has exited. */
+function cpuMsOf(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks are 1/100 s on Linux
+  } catch {
+    return null;
+  }
+}
+
+function mapNull<T, U>(v: T | null, f: (v: T) => U): U | null {
+  return v === null ? null : f(v);
+}
+
+/**
+ * CPU time that PostgreSQL's server processes for this database spend from now to stop(), read
+ * from /proc (so only for a server on this machine; null otherwise). Backends are sampled while
+ * they live, as pool connections come and go.
+ */
+async function serverCpu(database: Database): Promise<{ stop(): Promise<number | null> }> {
+  if (database.dialect !== 'postgres') return { stop: async () => null };
+  const { sql } = await import('kysely');
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  let local = true;
+  const sample = async () => {
+    const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database()`.execute(database.db);
+    for (const { pid } of rows) {
+      const ms = cpuMsOf(pid);
+      if (ms === null) continue;
+      if (!first.has(pid)) first.set(pid, ms);
+      last.set(pid, ms);
+    }
+    if (rows.length > 0 && first.size === 0) local = false;
+  };
+  await sample();
+  const timer = setInterval(() => void sample().catch(() => {}), 100);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await sample();
+      if (!local) return null;
+      let total = 0;
+      for (const [pid, ms] of last) total += ms - first.get(pid)!;
+      return total;
+    },
+  };
 }
 
 export function processTable(rows: ProcessRow[]): string {
-  const lines = ['| database | workers | events | seconds | events/s | peak RSS MB |', '|---|---:|---:|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${r.database} | ${r.workers} | ${r.events} | ${r.seconds} | ${r.eventsPerSec} | ${r.peakRssMb} |`);
+  const lines = ['| database | workers | events | seconds | events/s | peak RSS MB | CPU ms/event (workers + server) |', '|---|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    const cpu = `${r.cpuMsPerEvent.workers}${r.cpuMsPerEvent.server === null ? '' : ` + ${r.cpuMsPerEvent.server}`}`;
+    lines.push(`| ${r.database} | ${r.workers} | ${r.events} | ${r.seconds} | ${r.eventsPerSec} | ${r.peakRssMb} | ${cpu} |`);
+  }
   return lines.join('\n');
 }
 

@@ -120,13 +120,27 @@ function insertHead(table: string, columns: readonly string[], rows: readonly Ro
   return new Fragment(insertText(table, columns, rows), valuesOf(columns, rows));
 }
 
-/** Plain multi-row insert; a conflict on `id` keeps the stored row (for immutable records). */
-export async function insertRows(db: Kysely<any>, table: string, rows: readonly Row[], options: { ignoreConflicts?: boolean } = {}): Promise<void> {
+/**
+ * Plain multi-row insert; `ignoreConflicts`: a conflict on `id` keeps the stored row (for immutable
+ * records). With `when`, each row is inserted only if that condition holds, one statement per row
+ * (PostgreSQL infers parameter types from the target columns in `insert ... select ? where`, but
+ * not through a multi-row `values` list).
+ */
+export async function insertRows(db: Kysely<any>, table: string, rows: readonly Row[], options: { ignoreConflicts?: boolean; when?: Fragment } = {}): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!);
   const ignore = options.ignoreConflicts ?? false;
-  const text = inserts.get([table, ignore, ...shapeOf(columns, rows)], () => `${insertText(table, columns, rows)}${ignore ? ' on conflict ("id") do nothing' : ''}`);
-  await run(db, new Fragment(text, valuesOf(columns, rows)));
+  const onConflict = ignore ? ' on conflict ("id") do nothing' : '';
+  const { when } = options;
+  if (when === undefined) {
+    const text = inserts.get([table, ignore, ...shapeOf(columns, rows)], () => `${insertText(table, columns, rows)}${onConflict}`);
+    return run(db, new Fragment(text, valuesOf(columns, rows)));
+  }
+  for (const row of rows) {
+    const text = inserts.get([table, ignore, when.sql, ...shapeOf(columns, [row])], () =>
+      `insert into ${table} (${columns.map(ident).join(', ')}) select ${columns.map((c) => (row[c] instanceof Fragment ? (row[c] as Fragment).sql : '?')).join(', ')} where ${when.sql}${onConflict}`);
+    await run(db, new Fragment(text, [...valuesOf(columns, [row]), ...when.params]));
+  }
 }
 
 /**

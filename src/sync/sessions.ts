@@ -2,7 +2,7 @@ import type { SyncContext } from './context.js';
 import { keepFirst, keepKnown, lockParent, staysFinal, upsertNewer } from './guard.js';
 import { q } from './sql.js';
 import { SESSION_FINAL_STATUSES } from './statuses.js';
-import { upsertUser } from './users.js';
+import { refreshUser } from './users.js';
 import { int, json, obj, text, type Payload } from './values.js';
 
 const FINAL: readonly string[] = SESSION_FINAL_STATUSES;
@@ -25,9 +25,7 @@ export async function upsertSession(d: Payload, ctx: SyncContext, statusOfType: 
   const user = obj(d.user);
   const userId = text(d.user_id) ?? text(user?.id);
   await lockParent(ctx.trx, 'clerk_users', userId);
-  // Usually the version already stored: rewriting it and its child rows on every sign-in would be
-  // pure I/O, so only a strictly newer user applies here.
-  if (user && text(user.id) === userId) await upsertUser(user, ctx, { applyEqual: false });
+  if (user && text(user.id) === userId) await refreshUser(user, ctx);
 
   const userDeletedAt = q`(select deleted_at from clerk_users where id = ${userId})`;
   const userDeleted = q`${userDeletedAt} is not null`;

@@ -1,5 +1,5 @@
 import { CompiledQuery, sql, type Kysely, type QueryResult } from 'kysely';
-import { runStatements, type Statement } from '../store/statement-batch.js';
+import { flushWrites, runLater, type Statement } from '../store/statement-batch.js';
 
 /**
  * SQL text with `?` placeholders and its parameters. The sync writes are few statement shapes run
@@ -142,37 +142,12 @@ function compile(fragment: Fragment, dialect: Dialect): Statement {
 
 /** Runs a statement and returns its result; writes deferred on this transaction go first. */
 export async function exec<R = Record<string, unknown>>(db: Kysely<any>, fragment: Fragment): Promise<QueryResult<R>> {
-  if (deferred.get(db)?.length) await flushWrites(db);
+  await flushWrites(db);
   const { sql: text, parameters } = compile(fragment, dialectOf(db));
   return db.executeQuery<R>(CompiledQuery.raw(text, parameters as unknown[]));
 }
 
-/**
- * Runs a statement whose result nobody reads. While writes are deferred on this transaction it is
- * only queued: it runs, in order, at the next `exec` or `flushWrites`, and fails the transaction there
- * if it fails.
- */
-export async function run(db: Kysely<any>, fragment: Fragment): Promise<void> {
-  const queue = deferred.get(db);
-  if (queue) queue.push(compile(fragment, 'postgres'));
-  else await exec(db, fragment);
-}
-
-const deferred = new WeakMap<Kysely<any>, Statement[]>();
-
-/**
- * From now on, `run` on this PostgreSQL transaction queues its statements, so that a batch of
- * events costs a few round trips rather than a few per event. Nothing to gain on SQLite, which
- * runs in-process: there, statements keep running at once.
- */
-export function deferWrites(db: Kysely<any>): void {
-  if (dialectOf(db) === 'postgres' && !deferred.has(db)) deferred.set(db, []);
-}
-
-/** Sends the queued statements (one round trip); call before anything that must see their effects. */
-export async function flushWrites(db: Kysely<any>): Promise<void> {
-  const queue = deferred.get(db);
-  if (!queue || queue.length === 0) return;
-  deferred.set(db, []);
-  await runStatements(db, queue);
+/** Runs a statement whose result nobody reads; deferred when the transaction defers writes (see deferWrites). */
+export function run(db: Kysely<any>, fragment: Fragment): Promise<void> {
+  return runLater(db, compile(fragment, dialectOf(db)));
 }

@@ -1,6 +1,6 @@
 import type { SyncContext } from './context.js';
 import { distinctById, insertRows, type Row } from './guard.js';
-import { Fragment, run } from './sql.js';
+import { q, raw, run } from './sql.js';
 import { bool, int, json, list, text, verification, type Payload } from './values.js';
 
 /*
@@ -98,23 +98,31 @@ const CHILDREN = [
   { table: 'clerk_user_phone_numbers', rows: phoneNumberRows },
   { table: 'clerk_user_external_accounts', rows: externalAccountRows },
   { table: 'clerk_user_web3_wallets', rows: web3WalletRows },
-].map((c) => ({ ...c, remove: `delete from ${c.table} where user_id = ?` }));
+];
 
 /**
- * Replaces the user's child rows with those of `d`: per table, one delete and one multi-row
- * insert. Call it only once the user's own upsert applied and so holds the user's row lock:
- * concurrent replacements of one user's rows then run one after the other, and these statements,
- * which start after the lock was granted, see the rows the previous one committed. (That is why
- * they cannot be part of the upsert statement: on PostgreSQL a statement that waited for a row
- * lock evaluates its subqueries on the snapshot it took before waiting.)
+ * Replaces the user's child rows with those of `d`, when the user's row holds this very version
+ * (`updatedAt`) and is not deleted, i.e. when the user's upsert just applied: an older or late
+ * event leaves the children of the newer version alone. The condition is in each statement, so
+ * nothing waits for the upsert's answer (the statements can travel in one batch).
+ * `writtenByThisTransaction` (PostgreSQL only) also requires that this transaction wrote the row,
+ * for upserts that do not apply an equal version.
+ *
+ * Call it right after the user's upsert, which holds the user's row lock whether it applied or
+ * not: concurrent replacements of one user's rows then run one after the other, and these
+ * statements, which start after the lock was granted, see what the previous one committed. (That
+ * is why they cannot be part of the upsert statement: on PostgreSQL a statement that waited for a
+ * row lock evaluates its subqueries on the snapshot it took before waiting.)
  */
-export async function replaceUserChildren(ctx: SyncContext, userId: string, d: Payload): Promise<void> {
+export async function replaceUserChildren(ctx: SyncContext, userId: string, updatedAt: number, d: Payload, options: { writtenByThisTransaction?: boolean } = {}): Promise<void> {
+  const writtenNow = raw(options.writtenByThisTransaction ? ' and xmin = pg_current_xact_id()::xid' : '');
+  const current = q`exists (select 1 from clerk_users where id = ${userId} and updated_at = ${updatedAt} and deleted_at is null${writtenNow})`;
   for (const child of CHILDREN) {
-    await run(ctx.trx, new Fragment(child.remove, [userId]));
-    await insertRows(ctx.trx, child.table, distinctById(child.rows(d, userId, ctx)));
+    await run(ctx.trx, q`delete from ${raw(child.table)} where user_id = ${userId} and ${current}`);
+    await insertRows(ctx.trx, child.table, distinctById(child.rows(d, userId, ctx)), { when: current });
   }
 }
 
 export async function deleteUserChildren(ctx: SyncContext, userId: string): Promise<void> {
-  for (const child of CHILDREN) await run(ctx.trx, new Fragment(child.remove, [userId]));
+  for (const child of CHILDREN) await run(ctx.trx, q`delete from ${raw(child.table)} where user_id = ${userId}`);
 }

@@ -1,6 +1,6 @@
 import type { SyncContext } from './context.js';
-import { insertTombstone, lockForDeletion, upsertNewerApplied } from './guard.js';
-import { q, raw, run } from './sql.js';
+import { insertTombstone, lockForDeletion, upsertNewer, upsertNewerApplied } from './guard.js';
+import { dialectOf, q, raw, run } from './sql.js';
 import { deleteUserChildren, replaceUserChildren } from './user-children.js';
 import { SESSION_FINAL_STATUSES } from './statuses.js';
 import { bool, int, json, primary, text, type Payload } from './values.js';
@@ -11,7 +11,7 @@ export function userRow(d: Payload, ctx: SyncContext) {
   const phone = primary(d.phone_numbers, d.primary_phone_number_id);
   const wallet = primary(d.web3_wallets, d.primary_web3_wallet_id);
   return {
-    id: text(d.id)!,
+    id: text(d.id),
     instance_id: ctx.instanceId,
     external_id: text(d.external_id),
     first_name: text(d.first_name),
@@ -41,14 +41,32 @@ export function userRow(d: Payload, ctx: SyncContext) {
 }
 
 /**
- * Upserts the user and, only when that write applied (the event is the newest seen and the user
- * is not deleted), replaces their email addresses, phone numbers, external accounts and wallets.
+ * Upserts the user and, when that write applied (the event is the newest seen and the user is not
+ * deleted), replaces their email addresses, phone numbers, external accounts and wallets.
  */
-export async function upsertUser(d: Payload, ctx: SyncContext, options: { applyEqual?: boolean } = {}): Promise<void> {
-  const id = text(d.id);
-  if (id === null) throw new Error('user payload has no string `id`; cannot sync it');
-  const applied = await upsertNewerApplied(ctx.trx, 'clerk_users', userRow(d, ctx), options);
-  if (applied) await replaceUserChildren(ctx, id, d);
+export async function upsertUser(d: Payload, ctx: SyncContext): Promise<void> {
+  const row = userRow(d, ctx);
+  if (row.id === null) throw new Error('user payload has no string `id`; cannot sync it');
+  await upsertNewer(ctx.trx, 'clerk_users', row);
+  await replaceUserChildren(ctx, row.id, row.updated_at, d);
+}
+
+/**
+ * The `user` inside a session event refreshes the user, row and children, only when strictly
+ * newer: it usually is the stored version, and rewriting it on every sign-in would be wasted I/O.
+ * Whether it applied is asked directly on SQLite (in-process, free). On PostgreSQL the children's
+ * condition asks instead whether this transaction wrote the row (`xmin`), so nothing waits for
+ * the upsert's answer.
+ */
+export async function refreshUser(d: Payload, ctx: SyncContext): Promise<void> {
+  const row = userRow(d, ctx);
+  if (row.id === null) return;
+  if (dialectOf(ctx.trx) === 'sqlite') {
+    if (await upsertNewerApplied(ctx.trx, 'clerk_users', row, { applyEqual: false })) await replaceUserChildren(ctx, row.id, row.updated_at, d);
+    return;
+  }
+  await upsertNewer(ctx.trx, 'clerk_users', row, { applyEqual: false });
+  await replaceUserChildren(ctx, row.id, row.updated_at, d, { writtenByThisTransaction: true });
 }
 
 /** The personal data a deletion erases; the id, external_id and deleted_at stay. */

@@ -8,7 +8,7 @@ import { InboxQueue, type EventRow } from '../inbox/queue.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Database } from '../store/database.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
-import { deferWrites, flushWrites } from '../sync/sql.js';
+import { deferWrites, flushWrites } from '../store/statement-batch.js';
 import { DEFAULT_RETRY_SCHEDULE, nextRetryAt, parseRetrySchedule } from './retry-schedule.js';
 
 /** Throw this from processing code to send an event straight to `dead`, without retries. */
@@ -175,15 +175,16 @@ export class Worker {
     try {
       const count = await this.#database.db.transaction().execute(async (trx) => {
         const rows = await this.#queue.claim(trx, this.id, this.#batchSize);
-        if (!careful) deferWrites(trx);
+        if (!careful) deferWrites(trx, this.#database.dialect);
         const finished: Finished[] = [];
         for (const row of rows) {
           const result = careful ? await this.#applyCarefully(trx, row) : await this.#apply(trx, row);
           if ('row' in result) finished.push(result);
           else reports.push(result); // a failure, already recorded inside its savepoint
         }
-        if (!careful) await flushWrites(trx).catch((error: unknown) => Promise.reject(new EventFailure(error)));
         await this.#queue.finish(trx, this.id, finished);
+        // A deferred write that fails fails here: some event of the batch did, as if it had thrown.
+        await flushWrites(trx).catch((error: unknown) => Promise.reject(new EventFailure(error)));
         for (const f of finished) reports.push(info(f.row, f.outcome, f.durationMs));
         return rows.length;
       });
