@@ -8,6 +8,11 @@ import { WebhookReceiver, type IncomingWebhook } from './http/receiver.js';
 import type { ReceiverResponse } from './http/response.js';
 import { createVerifier, type VerifyOptions } from './verify/index.js';
 import { Worker, type EventProcessor, type ProcessedInfo } from './worker/worker.js';
+import { EventHandlers } from './handlers/registry.js';
+import { DEFAULT_HANDLER_TIMEOUT_MS, handlingProcessor } from './handlers/processor.js';
+import { syncFilter, type SyncOption } from './handlers/sync-filter.js';
+import type { EventHandler, EventOfType, HandlerMap } from './handlers/types.js';
+import type { ClerkEventType, ClerkWebhookEvent } from './events/catalog.js';
 
 export const SECRET_ENV = 'CLERK_WEBHOOK_SIGNING_SECRET';
 
@@ -19,7 +24,8 @@ export class ConfigError extends Error {
   }
 }
 
-export interface ClerkSyncOptions {
+/** `AppDatabase`: the Kysely interface of your own tables, which types `ctx.trx` in handlers. */
+export interface ClerkSyncOptions<AppDatabase = {}> {
   /** Signing secret(s), `whsec_...`; several (rotation) separated by spaces or commas. Default: $CLERK_WEBHOOK_SIGNING_SECRET. */
   secret?: string | readonly string[];
   /** A database URL / SQLite path, or an opened Database. Default: ./clerk-sync.db */
@@ -29,16 +35,33 @@ export interface ClerkSyncOptions {
   verify?: VerifyOptions;
   /** Worker settings, or false for a receiver that only stores (another process works the inbox). */
   worker?: false | { concurrency?: number; batchSize?: number; retrySchedule?: readonly number[]; pollIntervalMs?: number };
-  /** What processing does; default: sync the clerk_* tables. */
+  /** The built-in processing step (narrowed by `sync`, followed by `handlers`); default: sync the clerk_* tables. */
   process?: EventProcessor;
+  /**
+   * Which events the built-in table sync applies: true (default), false (handlers only), or
+   * `{ only: [...] }` / `{ except: [...] }` with event types or namespaces (`'user.*'`).
+   */
+  sync?: SyncOption;
+  /**
+   * Your code per event type, run by the worker after the sync, in the same transaction:
+   * `{ 'user.created': async (event, ctx) => ..., '*': ... }`, or an EventHandlers registry.
+   */
+  handlers?: HandlerMap<AppDatabase> | EventHandlers<AppDatabase>;
+  /** How long the handlers of one event may run before it fails and is retried. Default 30 000. */
+  handlerTimeoutMs?: number;
   logger?: Logger;
   onProcessed?: (info: ProcessedInfo) => void;
   onRejected?: (code: string) => void;
   onStored?: (type: string) => void;
 }
 
-export interface ClerkSync {
+export interface ClerkSync<AppDatabase = {}> {
   readonly database: Database;
+  readonly handlers: EventHandlers<AppDatabase>;
+  /** Runs `handler` for events of `type` (or of any of the types given), `event.data` narrowed. Register before start(). */
+  on<T extends ClerkEventType>(type: T | readonly T[], handler: EventHandler<EventOfType<T>, AppDatabase>): this;
+  /** Runs `handler` for every event of the catalog. Register before start(). */
+  onAny(handler: EventHandler<ClerkWebhookEvent, AppDatabase>): this;
   readonly receiver: WebhookReceiver;
   readonly worker: Worker | null;
   /** Fetch API webhook endpoint. Answers 200 only once the event is committed. */
@@ -62,8 +85,18 @@ export function resolveSecret(secret: string | readonly string[] | undefined): s
   return value;
 }
 
-export async function createClerkSync(options: ClerkSyncOptions = {}): Promise<ClerkSync> {
+export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOptions<AppDatabase> = {}): Promise<ClerkSync<AppDatabase>> {
   const secret = resolveSecret(options.secret);
+  let shouldSync;
+  let handlers: EventHandlers<AppDatabase>;
+  try {
+    shouldSync = syncFilter(options.sync);
+    handlers = options.handlers instanceof EventHandlers ? options.handlers : new EventHandlers<AppDatabase>(options.handlers);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+  if (!(handlerTimeoutMs > 0)) throw new ConfigError(`handlerTimeoutMs must be a positive number of milliseconds, got ${handlerTimeoutMs}`);
   let verifier;
   try {
     verifier = createVerifier(secret, options.verify);
@@ -74,20 +107,28 @@ export async function createClerkSync(options: ClerkSyncOptions = {}): Promise<C
   const database = typeof options.database === 'object' ? options.database : await openDatabase(options.database, { durability: options.durability });
   const logger = options.logger ?? silentLogger;
 
-  const worker =
-    options.worker === false
-      ? null
-      : new Worker({ database, process: options.process ?? syncTables, logger, onProcessed: options.onProcessed, ...options.worker });
+  const processor = handlingProcessor({ base: options.process ?? syncTables, shouldSync, handlers, timeoutMs: handlerTimeoutMs, logger });
+  const worker = options.worker === false ? null : new Worker({ database, process: processor, logger, onProcessed: options.onProcessed, ...options.worker });
   const inbox = new InboxWriter(database, () => worker?.notify());
   const receiver = new WebhookReceiver({ verifier, inbox, maxBodyBytes: options.maxBodyBytes, logger, onRejected: options.onRejected, onStored: options.onStored });
 
-  return {
+  const sync: ClerkSync<AppDatabase> = {
     database,
+    handlers,
+    on(type, handler) {
+      handlers.on(type, handler);
+      return this;
+    },
+    onAny(handler) {
+      handlers.onAny(handler);
+      return this;
+    },
     receiver,
     worker,
     handleRequest: (request) => receiver.handle(request),
     receive: (input) => receiver.receive(input),
     async start() {
+      handlers.seal('register handlers before start(): events processed since would have missed this one. Pass them as the `handlers` option, or call on() right after createClerkSync()');
       await migrateToLatest(database.db, database.dialect);
       await worker?.start();
     },
@@ -96,4 +137,5 @@ export async function createClerkSync(options: ClerkSyncOptions = {}): Promise<C
       if (ownsDatabase) await database.close();
     },
   };
+  return sync;
 }

@@ -25,4 +25,35 @@ describe('package surface', () => {
       assert.ok(existsSync(new URL(`../${source}`, import.meta.url)), `${t} is built from ${source}`);
     }
   });
+
+  it('each framework adapter is a subpath export with types, and its framework an optional peer (tested as a devDependency)', async () => {
+    const exportsMap = pkg.exports as Record<string, { types: string; default: string } | string>;
+    const adapters = { next: null, express: 'express', fastify: 'fastify', hono: 'hono', node: null } as const;
+    for (const [name, framework] of Object.entries(adapters)) {
+      assert.deepEqual(exportsMap[`./${name}`], { types: `./dist/adapters/${name}/index.d.ts`, default: `./dist/adapters/${name}/index.js` });
+      if (framework) {
+        assert.ok((pkg as any).peerDependencies[framework], `${framework} is a peer dependency`);
+        assert.deepEqual((pkg as any).peerDependenciesMeta[framework], { optional: true });
+        assert.ok((pkg.devDependencies as Record<string, string>)[framework], `${framework} is installed for the tests`);
+      }
+    }
+    assert.deepEqual((pkg as any).peerDependenciesMeta.next, { optional: true });
+    assert.ok((pkg.devDependencies as Record<string, string>).express4?.startsWith('npm:express@^4'), 'Express 4 is tested too');
+    for (const framework of ['express', 'fastify', 'hono', 'next']) assert.equal((pkg.dependencies as Record<string, string>)[framework], undefined, `${framework} is not a hard dependency`);
+  });
+
+  it('the adapters and handlers expose their documented names', async () => {
+    const expected: Record<string, string[]> = {
+      next: ['clerkSyncNext', 'appRouteHandler', 'pagesApiHandler'],
+      express: ['mountClerkSync', 'clerkSyncMiddleware'],
+      fastify: ['clerkSyncFastify'],
+      hono: ['clerkSyncHono'],
+      node: ['nodeWebhookHandler'],
+    };
+    for (const [name, names] of Object.entries(expected)) {
+      const mod = await import(`../src/adapters/${name}/index.ts`);
+      for (const n of names) assert.equal(typeof mod[n], 'function', `clerk-sync/${name} exports ${n}`);
+    }
+    for (const n of ['EventHandlers', 'HandlerTimeoutError', 'PermanentError', 'DEFAULT_HANDLER_TIMEOUT_MS']) assert.ok(n in root, `${n} is exported`);
+  });
 });
