@@ -2,12 +2,18 @@ import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kys
 import type { DialectName } from './dialect.js';
 import { coreMigration } from './migrations/001-core.js';
 import { catalogMigration } from './migrations/002-catalog.js';
+import { backfillMigration } from './migrations/003-backfill.js';
+import { adminMigration } from './migrations/004-admin.js';
+import { compressionMigration } from './migrations/005-compression.js';
 
 /** Ordered by name; never rename or edit one that has shipped, add a new one. */
 function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '001-core': coreMigration(dialect),
     '002-catalog': catalogMigration(dialect),
+    '003-backfill': backfillMigration(dialect),
+    '004-admin': adminMigration(dialect),
+    '005-compression': compressionMigration(dialect),
   };
 }
 

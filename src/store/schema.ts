@@ -394,6 +394,39 @@ export interface PaymentAttemptsTable extends Versioned {
   subscription_item_ids: JsonColumn | null;
 }
 
+/** Audit log of dashboard / admin API actions (migration 004): who did what, when. */
+export interface AdminActionsTable {
+  id: Generated<number>;
+  at: EpochMs;
+  /** `dashboard` (cookie session) or `api` (bearer token): both mean "holder of the admin token". */
+  actor: string;
+  /** e.g. `login`, `replay`, `replay_filter`. */
+  action: string;
+  /** The svix-id, or the JSON filter of a bulk replay. */
+  target: string | null;
+  /** Events affected. */
+  count: number | null;
+  remote_address: string | null;
+}
+
+/** Progress of `clerk-sync backfill` (migration 003): one row per resource imported from Clerk's Backend API. */
+export interface BackfillTable {
+  /** `users`, `organizations` or `organization_memberships`. */
+  resource: string;
+  /** Which Clerk instance the progress belongs to: the API URL and a fingerprint of the secret key. */
+  source: string;
+  /** `running` until the last page is in (an interrupted run stays `running` and resumes), then `done`. */
+  status: 'running' | 'done';
+  /** List offset of the next page to fetch. */
+  next_offset: number;
+  /** `total_count` as Clerk last reported it, when it does. */
+  total: number | null;
+  imported: number;
+  started_at: EpochMs;
+  updated_at: EpochMs;
+  finished_at: EpochMs | null;
+}
+
 export interface ClerkSyncDatabase {
   clerk_webhook_events: WebhookEventsTable;
   clerk_webhook_attempts: WebhookAttemptsTable;
@@ -417,4 +450,6 @@ export interface ClerkSyncDatabase {
   clerk_subscriptions: SubscriptionsTable;
   clerk_subscription_items: SubscriptionItemsTable;
   clerk_payment_attempts: PaymentAttemptsTable;
+  clerk_sync_backfill: BackfillTable;
+  clerk_sync_admin_actions: AdminActionsTable;
 }
