@@ -1,5 +1,19 @@
-/** clerk-sync's public API. Subpaths: `clerk-sync/verify`, `clerk-sync/events`. */
+/**
+ * clerk-sync's public API. Subpaths: `clerk-sync/verify`, `clerk-sync/events`, and the framework
+ * adapters `clerk-sync/next`, `clerk-sync/express`, `clerk-sync/fastify`, `clerk-sync/hono`, `clerk-sync/node`.
+ */
 export { createClerkSync, ConfigError, SECRET_ENV, type ClerkSync, type ClerkSyncOptions } from './clerk-sync.js';
+export {
+  EventHandlers,
+  HandlerTimeoutError,
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  type EventHandler,
+  type EventOfType,
+  type EventTypePattern,
+  type HandlerContext,
+  type HandlerMap,
+  type SyncOption,
+} from './handlers/index.js';
 export { WebhookReceiver, DEFAULT_MAX_BODY_BYTES, type IncomingWebhook } from './http/receiver.js';
 export { createHttpServer, DEFAULT_WEBHOOK_PATH } from './http/server.js';
 export { Worker, PermanentError, type EventProcessor, type ProcessedInfo, type WorkerOptions } from './worker/worker.js';
@@ -11,3 +25,8 @@ export { syncTables } from './sync/processor.js';
 export { createLogger, type Logger, type LogLevel } from './log.js';
 export * from './verify/index.js';
 export * from './events/index.js';
+export { createAdminHandler, type AdminHandler, type AdminHandlerOptions } from './admin/handler.js';
+export { nodeAdminHandler } from './admin/node.js';
+export { AdminClient, AdminClientError, type ReplayJob } from './admin/client.js';
+export { ClerkSyncMetrics } from './metrics/metrics.js';
+export { listEvents, getEvent, replayEvents, eventStats, type EventFilter } from './inbox/browse.js';

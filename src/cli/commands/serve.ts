@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
-import { createClerkSync, resolveSecret } from '../../clerk-sync.js';
+import { ADMIN_TOKEN_ENV, checkAdminToken } from '../../admin/auth.js';
+import { ConfigError, createClerkSync, resolveSecret } from '../../clerk-sync.js';
 import { createHttpServer, DEFAULT_WEBHOOK_PATH, listen } from '../../http/server.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../http/receiver.js';
 import { createLogger, type LogLevel } from '../../log.js';
+import { ClerkSyncMetrics, METRICS_TOKEN_ENV } from '../../metrics/metrics.js';
 import { openDatabase } from '../../store/database.js';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../../worker/retry-schedule.js';
 import { dbOption, port, positiveInt, secretOption, waitForDatabase } from '../options.js';
@@ -26,22 +28,29 @@ export function serveCommand(): Command {
       const logger = createLogger(opts.logLevel as LogLevel);
       const retrySchedule = parseRetrySchedule(opts.retrySchedule);
       resolveSecret(opts.secret);
+      const adminToken = tokenFromEnv(ADMIN_TOKEN_ENV);
+      const metricsToken = tokenFromEnv(METRICS_TOKEN_ENV);
+      const metrics = new ClerkSyncMetrics();
       const database = await openDatabase(opts.db, { durability: opts.durability, poolSize: opts.concurrency + 4 });
       const sync = await createClerkSync({
         secret: opts.secret,
         database,
         maxBodyBytes: opts.maxBodyBytes,
         logger,
+        ...metrics.hooks,
         worker: opts.worker === false ? false : { retrySchedule, concurrency: opts.concurrency, batchSize: opts.batchSize },
       });
       await waitForDatabase(() => sync.start(), logger);
-      const server = createHttpServer(sync, { path: opts.path });
+      const server = createHttpServer(sync, { path: opts.path, adminToken, metricsToken, metrics, logger });
       const address = await listen(server, opts.port, opts.host);
+      const origin = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
       logger.info('clerk-sync is listening', {
-        url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}${opts.path}`,
+        url: `${origin}${opts.path}`,
         port: address.port,
         database: sync.database.description,
         worker: sync.worker !== null,
+        dashboard: adminToken ? `${origin}/dashboard` : `off (set ${ADMIN_TOKEN_ENV} to turn it on)`,
+        metrics: metricsToken ? 'bearer token' : 'public',
       });
 
       let stopping = false;
@@ -61,4 +70,15 @@ export function serveCommand(): Command {
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
     });
+}
+
+/** A token from the environment (never a flag: flags show in `ps`), checked for length up front. */
+function tokenFromEnv(name: string): string | null {
+  const value = process.env[name];
+  if (!value) return null;
+  try {
+    return checkAdminToken(value, name);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
