@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
 import { ConfigError } from '../clerk-sync.js';
+import { backfillCommand } from './commands/backfill.js';
+import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
 import { migrateCommand } from './commands/migrate.js';
 import { replayCommand } from './commands/replay.js';
 import { serveCommand } from './commands/serve.js';
 import { triggerCommand } from './commands/trigger.js';
+import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -15,17 +18,39 @@ const program = new Command('clerk-sync')
   .description('Receive Clerk webhooks, verify and store them durably, and sync Clerk data into your SQL database.')
   .version(version)
   .showHelpAfterError('(run with --help for usage)')
+  .addHelpText('after', `
+Examples:
+  $ clerk-sync serve --secret whsec_...                                  # receive, store, sync
+  $ clerk-sync trigger signup --url http://localhost:8080/api/webhooks   # send realistic signed events
+  $ clerk-sync doctor --url https://example.com/api/webhooks --secret whsec_...
+  $ clerk-sync replay --status dead --since 2h
+  $ CLERK_SECRET_KEY=sk_live_... clerk-sync backfill
+
+Every command has --help with examples. docs/cli.md documents them all.`)
   .addCommand(serveCommand())
   .addCommand(workerCommand())
   .addCommand(migrateCommand())
   .addCommand(triggerCommand())
   .addCommand(eventsCommand())
-  .addCommand(replayCommand());
+  .addCommand(replayCommand())
+  .addCommand(verifyCommand())
+  .addCommand(doctorCommand())
+  .addCommand(backfillCommand());
 
-// Commander prints and exits on its own parse errors; what reaches here was thrown by a command.
+// Commander's own parse errors (already printed) throw instead of exiting, so that usage errors
+// exit 2 like the ones commands throw.
+const overrideExit = (command: Command): void => {
+  command.exitOverride();
+  command.commands.forEach(overrideExit);
+};
+overrideExit(program);
+
 try {
   await program.parseAsync();
 } catch (error) {
+  if (error instanceof CommanderError && !(error instanceof InvalidArgumentError)) {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  }
   console.error(`clerk-sync: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(error instanceof CommanderError || error instanceof ConfigError ? 2 : 1);
 }

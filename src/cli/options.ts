@@ -31,6 +31,32 @@ export function since(value: string): number {
   return t;
 }
 
+const UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5 } as const;
+
+/** Parses `250` (ms), `250ms`, `5s`, `2m`, `1h`, `1d` (also `1.5s`) into ms. Null when it is none of these. */
+export function parseDuration(value: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+  return m ? Number(m[1]) * UNIT_MS[(m[2] ?? 'ms') as keyof typeof UNIT_MS] : null;
+}
+
+/** Commander parser for a duration option (`--delay 250`, `--timeout 15s`). */
+export function duration(name: string) {
+  return (value: string): number => {
+    const ms = parseDuration(value);
+    if (ms === null) throw new InvalidArgumentError(`${name} must be a duration like 250 (ms), 500ms, 5s, 2m or 1h, got "${value}"`);
+    return ms;
+  };
+}
+
+/** Commander parser for a number within [min, max]. */
+export function numberIn(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}, got "${value}"`);
+    return n;
+  };
+}
+
 /**
  * Runs start-up work that needs the database (migrations), retrying while it is unreachable, so
  * instances started before their database (a deploy, a failover) come up by themselves.

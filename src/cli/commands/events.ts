@@ -1,84 +1,110 @@
 import { Command, Option } from 'commander';
+import type { EventDetail, EventSummary } from '../../inbox/browse.js';
+import { getEvent, listEvents, MAX_PAGE_SIZE } from '../../inbox/browse.js';
+import type { RelatedRow } from '../../admin/client.js';
 import { openDatabase } from '../../store/database.js';
-import type { EventStatus } from '../../store/schema.js';
-import { dbOption, positiveInt } from '../options.js';
-
-const STATUSES: EventStatus[] = ['pending', 'processing', 'done', 'failed', 'dead', 'skipped'];
+import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';
+import { dbOption, numberIn, positiveInt } from '../options.js';
 
 function time(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
+function printList(events: EventSummary[], json: boolean): void {
+  if (json) {
+    for (const r of events) console.log(JSON.stringify({ svix_id: r.svix_id, type: r.type, status: r.status, attempts: r.attempts, received_at: r.received_at, entity_id: r.entity_id, last_error: r.last_error }));
+    return;
+  }
+  if (events.length === 0) return console.log('no events match');
+  for (const r of events) {
+    const err = r.last_error ? `  ${r.last_error.slice(0, 80)}` : '';
+    console.log(`${time(r.received_at)}  ${r.svix_id.padEnd(32)} ${r.type.padEnd(34)} ${r.status.padEnd(10)} ${String(r.attempts).padStart(2)}${err}`);
+  }
+}
+
+function printEvent(e: EventDetail, related: RelatedRow[] | null): void {
+  console.log(`svix-id      ${e.svix_id}\ntype         ${e.type}\nstatus       ${e.status}\nattempts     ${e.attempts}`);
+  console.log(`received     ${time(e.received_at)}\nprocessed    ${time(e.processed_at)}\nentity       ${e.entity_id ?? '-'}\ninstance     ${e.instance_id ?? '-'}`);
+  if (e.status === 'failed') console.log(`next try     ${time(e.next_attempt_at)}`);
+  if (e.last_error) console.log(`last error   ${e.last_error}`);
+  console.log('\nheaders');
+  for (const [k, v] of Object.entries(e.headers)) console.log(`  ${k}: ${v}`);
+  console.log('\nattempts');
+  if (e.attempt_log.length === 0) console.log('  none yet');
+  for (const a of e.attempt_log) console.log(`  #${a.attempt}  ${time(Number(a.started_at))}  ${a.outcome.padEnd(7)} ${Number(a.duration_ms).toFixed(1)} ms${a.error ? `  ${a.error}` : ''}`);
+  if (related?.length) {
+    console.log('\nsynced rows');
+    for (const r of related) console.log(`  ${r.table}: ${JSON.stringify({ ...r.row, payload: undefined })}`);
+  }
+  console.log(`\npayload\n${JSON.stringify(e.payload, null, 2)}`);
+}
+
+const LIST_HELP = `
+Examples:
+  $ clerk-sync events list --status dead --since 2h
+  $ clerk-sync events list --type user.updated,user.deleted --limit 200 --json
+  $ clerk-sync events list --remote https://sync.example.com --status failed   # token: CLERK_SYNC_ADMIN_TOKEN`;
+
+const SHOW_HELP = `
+Examples:
+  $ clerk-sync events show msg_2abc...
+  $ clerk-sync events show msg_2abc... --remote https://sync.example.com --json`;
+
 export function eventsCommand(): Command {
-  const events = new Command('events').description('inspect the stored webhook events (the inbox)');
-  events
+  const events = new Command('events').description('inspect the stored webhook events (the inbox), locally or on a running instance');
+  const list = events
     .command('list')
     .description('list events, newest first')
     .addOption(dbOption())
-    .addOption(new Option('--status <status>', 'only this status').choices(STATUSES))
-    .option('--type <type>', 'only this event type, e.g. user.updated')
-    .addOption(new Option('--limit <n>', 'at most n events').default(50).argParser(positiveInt('--limit')))
-    .option('--json', 'print JSON lines')
-    .action(async (opts) => {
-      const database = await openDatabase(opts.db);
-      try {
-        let q = database.db
-          .selectFrom('clerk_webhook_events')
-          .select(['svix_id', 'type', 'status', 'attempts', 'received_at', 'entity_id', 'last_error'])
-          .orderBy('received_at', 'desc')
-          .orderBy('svix_id', 'desc')
-          .limit(opts.limit);
-        if (opts.status) q = q.where('status', '=', opts.status);
-        if (opts.type) q = q.where('type', '=', opts.type);
-        const rows = await q.execute();
-        if (opts.json) {
-          for (const r of rows) console.log(JSON.stringify(r));
-          return;
-        }
-        if (rows.length === 0) return console.log('no events match');
-        for (const r of rows) {
-          const err = r.last_error ? `  ${r.last_error.slice(0, 80)}` : '';
-          console.log(`${time(r.received_at)}  ${r.svix_id.padEnd(32)} ${r.type.padEnd(34)} ${r.status.padEnd(10)} ${String(r.attempts).padStart(2)}${err}`);
-        }
-      } finally {
-        await database.close();
-      }
-    });
-  events
+    .addOption(new Option('--limit <n>', `at most n events (1-${MAX_PAGE_SIZE})`).default(50).argParser((v) => numberIn('--limit', 1, MAX_PAGE_SIZE)(String(positiveInt('--limit')(v)))))
+    .option('--json', 'print JSON lines');
+  addFilterOptions(list);
+  addRemoteOptions(list);
+  list.addHelpText('after', LIST_HELP).action(async (opts) => {
+    const filter = filterFrom(opts);
+    const remote = remoteClient(opts);
+    if (remote) return printList((await remote.listEvents(filter, { limit: opts.limit })).events, opts.json === true);
+    const database = await openDatabase(opts.db);
+    try {
+      printList((await listEvents(database, filter, { limit: opts.limit })).events, opts.json === true);
+    } finally {
+      await database.close();
+    }
+  });
+
+  const show = events
     .command('show')
     .description('show one event: status, headers, payload, and every processing attempt')
     .argument('<svix-id>')
     .addOption(dbOption())
-    .option('--json', 'print JSON')
-    .action(async (svixId: string, opts) => {
+    .option('--json', 'print JSON');
+  addRemoteOptions(show);
+  show.addHelpText('after', SHOW_HELP).action(async (svixId: string, opts) => {
+    const remote = remoteClient(opts);
+    let event: EventDetail | null;
+    let related: RelatedRow[] | null = null;
+    if (remote) {
+      try {
+        ({ event, related } = await remote.showEvent(svixId));
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'not_found') throw error;
+        event = null;
+      }
+    } else {
       const database = await openDatabase(opts.db);
       try {
-        const row = await database.db.selectFrom('clerk_webhook_events').selectAll().where('svix_id', '=', svixId).executeTakeFirst();
-        if (!row) {
-          console.error(`no stored event has svix-id ${svixId}; \`clerk-sync events list\` shows what is stored`);
-          process.exitCode = 1;
-          return;
-        }
-        const attempts = await database.db.selectFrom('clerk_webhook_attempts').selectAll().where('svix_id', '=', svixId).orderBy('id').execute();
-        const headers = JSON.parse(row.headers) as Record<string, string>;
-        let payload: unknown = row.body;
-        try {
-          payload = JSON.parse(row.body);
-        } catch {}
-        if (opts.json) return console.log(JSON.stringify({ ...row, headers, body: payload, attempt_log: attempts }, null, 2));
-        console.log(`svix-id      ${row.svix_id}\ntype         ${row.type}\nstatus       ${row.status}\nattempts     ${row.attempts}`);
-        console.log(`received     ${time(row.received_at)}\nprocessed    ${time(row.processed_at)}\nentity       ${row.entity_id ?? '-'}\ninstance     ${row.instance_id ?? '-'}`);
-        if (row.status === 'failed') console.log(`next try     ${time(row.next_attempt_at)}`);
-        if (row.last_error) console.log(`last error   ${row.last_error}`);
-        console.log('\nheaders');
-        for (const [k, v] of Object.entries(headers)) console.log(`  ${k}: ${v}`);
-        console.log('\nattempts');
-        if (attempts.length === 0) console.log('  none yet');
-        for (const a of attempts) console.log(`  #${a.attempt}  ${time(a.started_at)}  ${a.outcome.padEnd(7)} ${a.duration_ms.toFixed(1)} ms${a.error ? `  ${a.error}` : ''}`);
-        console.log(`\npayload\n${JSON.stringify(payload, null, 2)}`);
+        event = await getEvent(database, svixId);
       } finally {
         await database.close();
       }
-    });
+    }
+    if (!event) {
+      console.error(`no stored event has svix-id ${svixId}; \`clerk-sync events list\` shows what is stored`);
+      process.exitCode = 1;
+      return;
+    }
+    if (opts.json) return console.log(JSON.stringify({ ...event, body: event.payload, ...(related ? { related } : {}) }, null, 2));
+    printEvent(event, related);
+  });
   return events;
 }

@@ -7,6 +7,10 @@ export function migrateCommand(): Command {
   return new Command('migrate')
     .description('create or update the clerk_* tables (safe to run from several processes at once)')
     .addOption(dbOption())
+    .addHelpText('after', `
+Examples:
+  $ clerk-sync migrate --db postgres://app@db/app    # before a deploy; serve and worker also migrate at start
+  $ clerk-sync migrate --db ./clerk-sync.db`)
     .action(async (opts) => {
       const database = await openDatabase(opts.db);
       try {

@@ -16,6 +16,10 @@ export function workerCommand(): Command {
     .addOption(new Option('--retry-schedule <delays>', 'delays between attempts before an event is dead').env('CLERK_SYNC_RETRY_SCHEDULE').default(DEFAULT_RETRY_SCHEDULE))
     .addOption(new Option('--poll-interval <ms>', 'fallback poll when no notification arrives').default(1000).argParser(positiveInt('--poll-interval')))
     .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).env('LOG_LEVEL').default('info'))
+    .addHelpText('after', `
+Examples:
+  $ clerk-sync worker --db postgres://app@db/app --concurrency 4
+  $ DATABASE_URL=postgres://app@db/app clerk-sync worker --retry-schedule 10s,1m,10m,1h`)
     .action(async (opts) => {
       const logger = createLogger(opts.logLevel as LogLevel);
       const retrySchedule = parseRetrySchedule(opts.retrySchedule);
