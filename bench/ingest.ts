@@ -1,18 +1,23 @@
 /**
- * Ingest over HTTP on loopback: `clerk-sync serve` on SQLite, loaded by autocannon with unique,
- * correctly signed Clerk events. Reports max throughput and latency at a fixed 1,000 req/s, and
- * checks that every event answered 2xx is in the inbox.
+ * Ingest over HTTP on loopback, under autocannon with unique, correctly signed Clerk events:
+ * `clerk-sync serve` against the route Clerk's docs teach (Express + @clerk/backend + an upsert
+ * per request) and against a ceiling that verifies and stores nothing; SQLite durability settings
+ * side by side; and 1 or 2 receivers on PostgreSQL. Every target runs in its own process. For
+ * each, max throughput and latency at a fixed 1,000 req/s, and a check that every event answered
+ * 2xx is stored.
  */
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 import { eventFixture } from '../src/events/fixtures.js';
 import { signWebhook } from '../src/verify/index.js';
+import { withPostgresDatabase } from './pg.js';
 
 export interface IngestRow {
   target: string;
@@ -22,102 +27,193 @@ export interface IngestRow {
   p99: number;
   answered2xx: number;
   non2xx: number;
-  stored: number;
-  lost: number;
+  /** Rows found afterwards; null for a target that stores nothing. */
+  stored: number | null;
+  lost: number | null;
+  peakRssMb: number;
 }
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const TSX = ['--import', 'tsx'];
 
 /** A template event; each request swaps in a fresh svix-id and data.id and re-signs. */
 function requestFactory(secret: string) {
   const template = JSON.stringify(eventFixture('user.created'));
   const userId = JSON.parse(template).data.id as string;
   let n = 0;
+  const tag = randomBytes(4).toString('hex');
   return (req: any) => {
     n++;
-    const body = template.replace(userId, `user_bench${process.pid}x${n}`);
-    const signed = signWebhook(body, secret, { id: `msg_bench_${process.pid}_${n}_${randomBytes(4).toString('hex')}` });
+    const body = template.replace(userId, `user_bench${tag}x${n}`);
+    const signed = signWebhook(body, secret, { id: `msg_bench_${tag}_${n}` });
     return { ...req, method: 'POST', path: '/api/webhooks', headers: { ...signed.headers, 'content-type': 'application/json' }, body };
   };
 }
 
-async function startServe(db: string, secret: string, extra: string[]): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, ...extra], {
-    cwd: ROOT,
-    env: { ...process.env, CLERK_WEBHOOK_SIGNING_SECRET: secret },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+interface Server {
+  port: number;
+  child: ChildProcess;
+  peakRss(): number;
+  stop(): Promise<void>;
+}
+
+/** Spawns a server process and waits for it to print its port (`"port":n` on stdout or stderr). */
+async function startServer(args: string[], secret: string): Promise<Server> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, CLERK_WEBHOOK_SIGNING_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
+  child.stdout!.on('data', (d) => (logs += d));
   child.stderr!.on('data', (d) => (logs += d));
   const port = await new Promise<number>((resolve, reject) => {
     const t = setInterval(() => {
-      const m = /"port":(\d+)/.exec(logs);
+      const m = /"port":\s*(\d+)/.exec(logs);
       if (m) {
         clearInterval(t);
         resolve(Number(m[1]));
       }
     }, 20);
-    child.on('exit', () => reject(new Error(`serve exited: ${logs}`)));
+    child.on('exit', () => {
+      clearInterval(t);
+      reject(new Error(`server exited: ${logs}`));
+    });
   });
+  let peak = 0;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024);
+    } catch {}
+  }, 100);
   return {
     port,
+    child,
+    peakRss: () => peak,
     stop: () =>
-      new Promise((r) => {
-        child.on('exit', () => r());
+      new Promise((resolve) => {
+        clearInterval(sampler);
+        if (child.exitCode !== null) return resolve();
+        child.on('exit', () => resolve());
         child.kill('SIGTERM');
       }),
   };
 }
 
-function run(opts: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))));
+function load(port: number, secret: string, mode: Mode, durationSec: number, connections: number): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) =>
+    autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections,
+        duration: durationSec,
+        ...(mode === 'max' ? {} : { overallRate: mode.rate }),
+        requests: [{ setupRequest: requestFactory(secret) }],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    ),
+  );
 }
 
-export async function benchIngest(options: { durationSec?: number; extraArgs?: string[]; label?: string } = {}): Promise<IngestRow[]> {
-  const duration = options.durationSec ?? 8;
+type Mode = 'max' | { rate: number };
+const modeLabel = (m: Mode) => (m === 'max' ? 'max' : `${m.rate} req/s`);
+
+/** One SQLite-backed target: how to start it on a database file, and how to count what it stored. */
+interface SqliteTarget {
+  label: string;
+  args(dbPath: string): string[];
+  /** Table holding what it stores, or null when it stores nothing. */
+  table: string | null;
+}
+
+const CLI = join(ROOT, 'src/cli/main.ts');
+
+export const SQLITE_TARGETS: Record<string, SqliteTarget> = {
+  serve: { label: 'clerk-sync serve (SQLite, with worker)', args: (db) => [...TSX, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db], table: 'clerk_webhook_events' },
+  serveNoWorker: { label: 'clerk-sync serve --no-worker (SQLite)', args: (db) => [...TSX, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, '--no-worker'], table: 'clerk_webhook_events' },
+  clerkDocsRoute: { label: "Clerk docs' route: Express + @clerk/backend + upsert", args: (db) => [...TSX, join(ROOT, 'bench/peers/clerk-docs-route.ts'), db], table: 'users' },
+  bare: { label: 'bare node:http, verify only (stores nothing)', args: () => [...TSX, join(ROOT, 'bench/peers/bare-verify.ts')], table: null },
+  normalGroup: { label: 'receiver: synchronous=NORMAL, group commit (default)', args: (db) => [...TSX, join(ROOT, 'bench/peers/inbox-receiver.ts'), db, 'normal', 'group'], table: 'clerk_webhook_events' },
+  normalSingle: { label: 'receiver: synchronous=NORMAL, one commit per request', args: (db) => [...TSX, join(ROOT, 'bench/peers/inbox-receiver.ts'), db, 'normal', 'single'], table: 'clerk_webhook_events' },
+  fullGroup: { label: 'receiver: synchronous=FULL, group commit', args: (db) => [...TSX, join(ROOT, 'bench/peers/inbox-receiver.ts'), db, 'full', 'group'], table: 'clerk_webhook_events' },
+  fullSingle: { label: 'receiver: synchronous=FULL, one commit per request', args: (db) => [...TSX, join(ROOT, 'bench/peers/inbox-receiver.ts'), db, 'full', 'single'], table: 'clerk_webhook_events' },
+};
+
+export async function benchIngestSqlite(target: SqliteTarget, options: { durationSec?: number; modes?: Mode[] } = {}): Promise<IngestRow[]> {
   const rows: IngestRow[] = [];
-  for (const mode of ['max', '1000 req/s'] as const) {
+  for (const mode of options.modes ?? ['max', { rate: 1000 }]) {
     const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-bench-'));
     const db = join(dir, 'bench.db');
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
-    const server = await startServe(db, secret, options.extraArgs ?? []);
+    const server = await startServer(target.args(db), secret);
     try {
-      const result = await run({
-        url: `http://127.0.0.1:${server.port}`,
-        connections: mode === 'max' ? 32 : 10,
-        duration,
-        ...(mode === 'max' ? {} : { overallRate: 1000 }),
-        requests: [{ setupRequest: requestFactory(secret) }],
-      });
+      const result = await load(server.port, secret, mode, options.durationSec ?? 8, mode === 'max' ? 32 : 10);
       await server.stop();
-      const raw = new BetterSqlite3(db, { readonly: true });
-      const stored = (raw.prepare('select count(*) n from clerk_webhook_events').get() as { n: number }).n;
-      raw.close();
-      rows.push({
-        target: options.label ?? 'clerk-sync serve (SQLite)',
-        mode,
-        reqPerSec: Math.round(result.requests.average),
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        answered2xx: result['2xx'],
-        non2xx: result.non2xx,
-        stored,
-        lost: Math.max(0, result['2xx'] - stored),
-      });
+      let stored: number | null = null;
+      if (target.table) {
+        const raw = new BetterSqlite3(db, { readonly: true });
+        stored = (raw.prepare(`select count(*) n from ${target.table}`).get() as { n: number }).n;
+        raw.close();
+      }
+      rows.push(row(target.label, mode, [result], stored, server.peakRss()));
     } finally {
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   }
   return rows;
 }
 
+/** `receivers` × `clerk-sync serve --no-worker` on one PostgreSQL database, loaded side by side. */
+export async function benchIngestPostgres(receivers: number, options: { durationSec?: number; modes?: Mode[] } = {}): Promise<IngestRow[]> {
+  const rows: IngestRow[] = [];
+  for (const mode of options.modes ?? ['max']) {
+    await withPostgresDatabase(async (url) => {
+      const secret = `whsec_${randomBytes(24).toString('base64')}`;
+      // The first one migrates; the others then start on a ready schema.
+      const servers: Server[] = [];
+      for (let i = 0; i < receivers; i++) servers.push(await startServer([...TSX, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', url, '--no-worker'], secret));
+      try {
+        const perServer: Mode = mode === 'max' ? 'max' : { rate: Math.round(mode.rate / receivers) };
+        const results = await Promise.all(servers.map((s) => load(s.port, secret, perServer, options.durationSec ?? 8, 32 / receivers)));
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        const stored = (await client.query('select count(*)::int n from clerk_webhook_events')).rows[0].n as number;
+        await client.end();
+        rows.push(row(`${receivers} × clerk-sync serve --no-worker (PostgreSQL)`, mode, results, stored, Math.max(...servers.map((s) => s.peakRss()))));
+      } finally {
+        await Promise.all(servers.map((s) => s.stop()));
+      }
+    });
+  }
+  return rows;
+}
+
+/** Several autocannon results run side by side: throughputs add up, latencies are the worst. */
+function row(target: string, mode: Mode, results: autocannon.Result[], stored: number | null, peakRss: number): IngestRow {
+  const answered2xx = results.reduce((n, r) => n + r['2xx'], 0);
+  return {
+    target,
+    mode: modeLabel(mode),
+    reqPerSec: Math.round(results.reduce((n, r) => n + r.requests.average, 0)),
+    p50: Math.max(...results.map((r) => r.latency.p50)),
+    p99: Math.max(...results.map((r) => r.latency.p99)),
+    answered2xx,
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+    stored,
+    lost: stored === null ? null : Math.max(0, answered2xx - stored),
+    peakRssMb: Math.round(peakRss / 1048576),
+  };
+}
+
 export function ingestTable(rows: IngestRow[]): string {
-  const lines = ['| target | load | req/s | p50 ms | p99 ms | answered 2xx | non-2xx | stored | lost |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${r.target} | ${r.mode} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.answered2xx} | ${r.non2xx} | ${r.stored} | ${r.lost} |`);
+  const lines = ['| target | load | req/s | p50 ms | p99 ms | answered 2xx | non-2xx | stored | lost | peak RSS MB |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    lines.push(`| ${r.target} | ${r.mode} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.answered2xx} | ${r.non2xx} | ${r.stored ?? 'n/a'} | ${r.lost ?? 'n/a'} | ${r.peakRssMb} |`);
+  }
   return lines.join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const rows = [...(await benchIngest()), ...(await benchIngest({ extraArgs: ['--no-worker'], label: 'clerk-sync serve --no-worker (SQLite)' }))];
+  const only = process.argv.slice(2);
+  const rows: IngestRow[] = [];
+  for (const [name, target] of Object.entries(SQLITE_TARGETS)) if (only.length === 0 || only.includes(name)) rows.push(...(await benchIngestSqlite(target)));
+  if (only.length === 0 || only.includes('postgres')) for (const n of [1, 2]) rows.push(...(await benchIngestPostgres(n)));
   console.log(ingestTable(rows));
 }

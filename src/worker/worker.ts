@@ -38,8 +38,14 @@ export interface WorkerOptions {
   process: EventProcessor;
   /** Batches processed at the same time. SQLite has one writer, so more than 1 helps only PostgreSQL. */
   concurrency?: number;
-  /** Events per transaction, each in its own savepoint: fewer commits, same per-event atomicity. */
+  /** Most events per transaction: fewer commits, same per-event atomicity. */
   batchSize?: number;
+  /**
+   * How long one batch may keep the database to itself (ms); it commits what it has applied when
+   * over. SQLite has one connection, shared with the receiver, whose answers wait for the batch
+   * to commit: the default 10 ms bounds their latency there. Unlimited by default on PostgreSQL.
+   */
+  batchBudgetMs?: number;
   /** Delays between attempts in ms; default DEFAULT_RETRY_SCHEDULE. */
   retrySchedule?: readonly number[];
   /** Fallback poll for retries coming due and events stored by other processes. */
@@ -60,6 +66,9 @@ export class Worker {
   readonly #process: EventProcessor;
   readonly #concurrency: number;
   readonly #batchSize: number;
+  readonly #batchBudgetMs: number;
+  /** Events to claim next: shrinks to what fitted in the budget, grows back while batches fit. */
+  #claimSize: number;
   readonly #retrySchedule: readonly number[];
   readonly #pollIntervalMs: number;
   readonly #log: Logger;
@@ -77,7 +86,10 @@ export class Worker {
     this.#queue = new InboxQueue(options.database);
     this.#process = options.process;
     this.#concurrency = options.concurrency ?? 1;
-    this.#batchSize = options.batchSize ?? (options.database.dialect === 'postgres' ? 16 : 256);
+    const postgres = options.database.dialect === 'postgres';
+    this.#batchSize = options.batchSize ?? (postgres ? 64 : 256);
+    this.#batchBudgetMs = options.batchBudgetMs ?? (postgres ? Infinity : 10);
+    this.#claimSize = this.#batchSize;
     this.#retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#log = options.logger ?? silentLogger;
@@ -174,19 +186,24 @@ export class Worker {
     const reports: ProcessedInfo[] = [];
     try {
       const count = await this.#database.db.transaction().execute(async (trx) => {
-        const rows = await this.#queue.claim(trx, this.id, this.#batchSize);
+        const rows = await this.#queue.claim(trx, this.id, this.#claimSize);
         if (!careful) deferWrites(trx, this.#database.dialect);
         const finished: Finished[] = [];
+        const deadline = performance.now() + this.#batchBudgetMs;
+        let applied = 0;
         for (const row of rows) {
           const result = careful ? await this.#applyCarefully(trx, row) : await this.#apply(trx, row);
           if ('row' in result) finished.push(result);
           else reports.push(result); // a failure, already recorded inside its savepoint
+          // Over budget: commit what is applied; the rest stays pending for the next batch.
+          if (++applied < rows.length && performance.now() > deadline) break;
         }
+        this.#claimSize = applied < rows.length ? Math.max(8, applied) : Math.min(this.#batchSize, this.#claimSize * 2);
         await this.#queue.finish(trx, this.id, finished);
         // A deferred write that fails fails here: some event of the batch did, as if it had thrown.
         await flushWrites(trx).catch((error: unknown) => Promise.reject(new EventFailure(error)));
         for (const f of finished) reports.push(info(f.row, f.outcome, f.durationMs));
-        return rows.length;
+        return applied;
       });
       this.#careful = false;
       for (const r of reports) this.#report(r);
