@@ -437,6 +437,17 @@ for (const dialect of testDialects()) describe(`sync of the whole event catalog 
     }
     const ended = await row('clerk_organization_memberships', membership.data.id);
     assert.equal(ended.role, 'org:member', 'an ended membership is not updated by a later event');
+
+    // An invitation is never deleted on its own, only ended with its organization: a newer status
+    // still applies, so it ends `accepted` whether that came before or after the deletion.
+    const accepted = fixture('organizationInvitation.accepted', ids);
+    accepted.data.id = invitation.data.id;
+    accepted.data.organization_id = org.data.id;
+    accepted.data.updated_at = Date.now() + 3_600_000;
+    await deliver(accepted);
+    const invitationRow = await row('clerk_organization_invitations', invitation.data.id);
+    assert.equal(invitationRow.status, 'accepted');
+    assert.equal(invitationRow.deleted_at, deleted.timestamp, 'still ended, at the first deletion time');
   });
 
   /** A user with two emails, a phone, an external account and a wallet; ids shared through `ids`. */

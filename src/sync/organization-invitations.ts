@@ -1,16 +1,19 @@
 import type { SyncContext } from './context.js';
-import { keepKnown, lockParent, staysFinal, upsertNewer } from './guard.js';
+import { keepFirst, keepKnown, lockParent, staysFinal, upsertNewer } from './guard.js';
 import { q } from './sql.js';
 import { INVITATION_FINAL_STATUSES } from './statuses.js';
 import { int, json, obj, text, type Payload } from './values.js';
 
 const guardFor = staysFinal('clerk_organization_invitations', INVITATION_FINAL_STATUSES);
-const SET = { user_id: keepKnown('clerk_organization_invitations', 'user_id') };
+const SET = { user_id: keepKnown('clerk_organization_invitations', 'user_id'), deleted_at: keepFirst('clerk_organization_invitations', 'deleted_at') };
 
 /**
  * organizationInvitation.* events. Newer wins by `updated_at`; an accepted, revoked or expired
  * invitation never goes back to pending. `user_id` (the user who accepted) is kept once known.
- * An invitation of a deleted organization, or accepted by a deleted user, is stored ended.
+ * An invitation of a deleted organization, or accepted by a deleted user, is stored ended
+ * (`deleted_at`). That is never the invitation's own deletion (Clerk has no such event), so, as
+ * for sessions, there is no tombstone guard: a newer event still applies, and the final status
+ * is the same whatever the delivery order (an `accepted` arriving after `organization.deleted`).
  */
 export async function upsertOrganizationInvitation(d: Payload, ctx: SyncContext, statusOfType: string): Promise<void> {
   const id = text(d.id);
@@ -45,6 +48,7 @@ export async function upsertOrganizationInvitation(d: Payload, ctx: SyncContext,
       payload: JSON.stringify(d),
     },
     {
+      tombstone: false,
       guard: guardFor(status),
       set: SET,
     },
