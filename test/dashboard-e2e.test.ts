@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -10,11 +12,12 @@ import { testDialects } from './support/db.js';
 /**
  * The dashboard in real headless Chromium (Debian's `chromium` package) against the real service:
  * log in, watch signed deliveries appear live, open one, replay a dead one until it is done.
- * The SQLite run also saves the screenshots under docs/img/ used by the README.
+ * The SQLite run also takes screenshots of the main pages: into a temporary directory, or, with
+ * UPDATE_SCREENSHOTS=1, into docs/img/ where the README shows them.
  */
 
 const CHROMIUM = process.env.CLERK_SYNC_CHROMIUM ?? '/usr/bin/chromium';
-const IMG_DIR = fileURLToPath(new URL('../docs/img/', import.meta.url));
+const IMG_DIR = process.env.UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../docs/img/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'clerk-sync-shots-'))}/`;
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
 
@@ -213,6 +216,9 @@ for (const [index, dialect] of testDialects().entries()) {
         await phone.waitForSelector('svg.chart path.line');
         await shot(phone, 'phone-overview');
         await phone.context().close();
+        for (const name of ['overview', 'events', 'event', 'entities', 'phone-events', 'phone-overview']) {
+          assert.ok(statSync(`${IMG_DIR}${name}.png`).size > 10_000, `${name}.png holds a real screenshot`);
+        }
       });
     }
   });

@@ -24,6 +24,16 @@ export function serveCommand(): Command {
     .addOption(new Option('--batch-size <n>', 'events per processing transaction').env('CLERK_SYNC_BATCH_SIZE').argParser(positiveInt('--batch-size')))
     .addOption(new Option('--no-worker', 'only receive and store; run `clerk-sync worker` elsewhere to process'))
     .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).env('LOG_LEVEL').default('info'))
+    .addHelpText('after', `
+Examples:
+  $ clerk-sync serve --secret whsec_...                        embedded SQLite, ./clerk-sync.db
+  $ DATABASE_URL=postgres://app@db/app clerk-sync serve         PostgreSQL
+  $ clerk-sync serve --no-worker --port 3001                    receive only; run \`clerk-sync worker\` elsewhere
+  $ CLERK_SYNC_ADMIN_TOKEN=$(openssl rand -hex 32) clerk-sync serve   with the dashboard at /dashboard
+
+Environment: CLERK_WEBHOOK_SIGNING_SECRET, DATABASE_URL, CLERK_SYNC_ADMIN_TOKEN (dashboard and
+admin API), CLERK_SYNC_METRICS_TOKEN (protects /metrics). Endpoints: POST /api/webhooks, GET
+/healthz, /readyz, /metrics, /dashboard.`)
     .action(async (opts) => {
       const logger = createLogger(opts.logLevel as LogLevel);
       const retrySchedule = parseRetrySchedule(opts.retrySchedule);
