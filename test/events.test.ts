@@ -222,6 +222,7 @@ describe('parseEvent', () => {
     ['JSON string', '"user.created"', 'invalid_event', /event is a string/],
     ['JSON null', 'null', 'invalid_event', /event is null/],
     ['missing type', '{"data":{}}', 'invalid_event', /^event has no string `type`$/],
+    ['empty type', '{"type":"","data":{}}', 'invalid_event', /^event `type` is empty$/],
     ['non-string type', '{"type":42,"data":{}}', 'invalid_event', /^event has no string `type` \(it is a number\)$/],
     ['null data', '{"type":"user.created","data":null}', 'invalid_event', /^event has no `data` object \(it is null\)$/],
     ['array data', '{"type":"user.created","data":[]}', 'invalid_event', /\(it is an array\)/],

@@ -15,52 +15,12 @@ import type { DialectName } from '../src/store/dialect.js';
 import { freshDatabaseUrl, testDialects } from './support/db.js';
 import { asBool, waitFor } from './support/env.js';
 import { startService, type TestService } from './support/service.js';
+import { Rng } from './support/random.js';
 
 const SEED = process.env.CLERK_SYNC_SEED ? Number(process.env.CLERK_SYNC_SEED) : process.env.CI ? 20_250_415 : randomInt(2 ** 31);
 
 const SIZES = { users: 200, organizations: 40, memberships: 250, invitations: 100, sessions: 250 };
 const SEND_CONCURRENCY = 8;
-
-// ---- deterministic randomness
-
-class Rng {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  /** mulberry32 */
-  next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), 1 | t);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  between(min: number, max: number): number {
-    return min + this.int(max - min + 1);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-  shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      [items[i], items[j]] = [items[j]!, items[i]!];
-    }
-    return items;
-  }
-  id(prefix: string): string {
-    const chars = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-    let s = String(this.int(10));
-    while (s.length < 27) s += chars[this.int(62)];
-    return `${prefix}_${s}`;
-  }
-}
 
 // ---- histories
 

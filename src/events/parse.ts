@@ -62,6 +62,9 @@ export function parseEvent(body: string | Uint8Array): ParsedEvent {
     const got = 'type' in value ? ` (it is ${kind(value.type)})` : '';
     throw new EventParseError('invalid_event', `event has no string \`type\`${got}`);
   }
+  if (value.type.trim() === '') {
+    throw new EventParseError('invalid_event', 'event `type` is empty');
+  }
   if (!isObject(value.data)) {
     const got = 'data' in value ? `it is ${kind(value.data)}` : 'it is missing';
     throw new EventParseError('invalid_event', `event has no \`data\` object (${got})`);

@@ -82,7 +82,7 @@ export class WebhookReceiver {
       text = utf8.decode(req.body);
       parsed = parseEvent(text);
     } catch (error) {
-      if (error instanceof EventParseError) return this.#reject(400, error.code, error.message);
+      if (error instanceof EventParseError) return this.#reject(400, error.code, withAdvice(error));
       return this.#reject(400, 'invalid_json', 'the body is not valid UTF-8; Clerk always sends UTF-8 JSON, so something between Clerk and this endpoint changed it');
     }
 
@@ -105,7 +105,7 @@ export class WebhookReceiver {
       return jsonResponse(200, duplicate ? { received: true, duplicate: true } : { received: true });
     } catch (error) {
       this.#log.error('could not store event; answered 503 so Svix retries it', { svix_id: record.svixId, type: record.type, error: error instanceof Error ? error.message : String(error) });
-      return this.#reject(503, 'store_unavailable', `the event could not be stored (the database is unavailable or full); it was not accepted, retry after ${RETRY_AFTER_SECONDS} s (Svix does this automatically)`, {
+      return this.#reject(503, 'store_unavailable', `the event could not be stored: ${storeProblem(error)}. It was not accepted; retry after ${RETRY_AFTER_SECONDS} s (Svix does this automatically)`, {
         'retry-after': String(RETRY_AFTER_SECONDS),
       });
     }
@@ -124,6 +124,29 @@ export class WebhookReceiver {
     if (status !== 503) this.#log.info('webhook rejected', { status, code });
     return errorResponse(status, code, message, headers);
   }
+}
+
+/** Parse errors of a correctly signed body: say what the operator can do about it. */
+function withAdvice(error: EventParseError): string {
+  if (error.code !== 'invalid_event' || error.message.includes(' — ')) return error.message;
+  return `${error.message} — the body is signed with your secret but is not a Clerk webhook event; check what else sends requests to this endpoint with it`;
+}
+
+/**
+ * What went wrong with the database, and what the operator should do, from the driver's error
+ * code (better-sqlite3: SQLITE_*, extended codes included; pg: SQLSTATE or a socket error).
+ */
+function storeProblem(error: unknown): string {
+  const code = String((error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code ?? '');
+  if (code.startsWith('SQLITE_FULL') || code === '53100') return 'the disk holding the database is full; free disk space or move the database to a larger disk';
+  if (code.startsWith('SQLITE_READONLY') || code === '25006') return 'the database is read-only; make the database file, its directory and its disk writable by this process';
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) return 'the database file cannot be opened for writing; check that it and its directory exist and are writable by this process';
+  if (code.startsWith('SQLITE_IOERR')) return 'the disk reported an I/O error writing the database (it may have failed or gone read-only); check the disk and its mount';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'the database is locked by another process; find what holds it or raise its timeout';
+  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|57P0[1-3]|08\d{3})$/.test(code) || /connection|terminat/i.test(error instanceof Error ? error.message : '')) {
+    return 'the database server is unreachable; check that it is running and reachable';
+  }
+  return 'the database refused the write; check its logs';
 }
 
 function pickHeaders(headers: WebhookHeaders): Record<string, string> {

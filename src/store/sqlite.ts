@@ -16,8 +16,17 @@ export interface SqliteOptions {
 }
 
 export function openSqlite(path: string, options: SqliteOptions = {}): { db: Kysely<ClerkSyncDatabase>; raw: BetterSqlite3.Database } {
-  const raw = new BetterSqlite3(path);
-  raw.pragma('journal_mode = WAL');
+  let raw: BetterSqlite3.Database;
+  try {
+    raw = new BetterSqlite3(path);
+    raw.pragma('journal_mode = WAL');
+  } catch (error) {
+    throw new Error(
+      `cannot open the SQLite database ${path}: ${(error as Error).message}. Check that its directory exists and that this user ` +
+        'can write there (SQLite also creates -wal and -shm files next to it), that the disk is not full or mounted read-only, or pass another --db',
+      { cause: error },
+    );
+  }
   raw.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   // Another process (a CLI command, a second worker) may hold the write lock briefly.
   raw.pragma('busy_timeout = 5000');
