@@ -56,7 +56,7 @@ processing.push(medianBy(await rounds('SQLite, one worker process', ROUNDS, () =
 for (const workers of [1, 2, 4]) {
   const pgEvents = quick ? 5_000 : 20_000;
   const runs = await rounds(`PostgreSQL, ${workers} worker process(es)`, ROUNDS, () =>
-    withPostgresDatabase((url) => benchProcess({ url, events: pgEvents, workers, concurrency: 2, label: 'PostgreSQL (clerk-sync worker processes)' })),
+    withPostgresDatabase((url) => benchProcess({ url, events: pgEvents, workers, concurrency: 1, label: 'PostgreSQL (clerk-sync worker processes)' })),
   );
   processing.push(medianBy(runs, (r) => r.eventsPerSec));
 }
@@ -136,9 +136,9 @@ ${ingestTable(ingest)}
 
 A backlog of mixed events (users, sessions, organizations, memberships, emails, invitations,
 subscriptions, weighted like real traffic) is put in the inbox; then workers apply all of it.
-Each worker is a separate \`clerk-sync worker\` process (SQLite: one, concurrency 1; PostgreSQL:
-concurrency 2 each, on one database); the server runs on the same machine and shares its
-cores. CPU ms/event: the workers' CPU time, and the PostgreSQL server processes' (read from /proc),
+Each worker is a separate \`clerk-sync worker\` process with \`--concurrency 1\` (PostgreSQL: all
+on one database; the server runs on the same machine and shares its two cores, where more
+transactions in flight than cores only add contention). CPU ms/event: the workers' CPU time, and the PostgreSQL server processes' (read from /proc),
 per event: a figure a busy machine disturbs far less than events/s.
 
 ${processTable(processing)}

@@ -74,6 +74,11 @@ async function runBatch(client: pg.PoolClient, state: ConnectionState, statement
   try {
     let text = '';
     for (const s of statements) {
+      if (s.parameters.length === 0) {
+        // Nothing to bind, and some statements (`set local ...`) cannot be prepared: send as is.
+        text += `${s.sql};\n`;
+        continue;
+      }
       const name = `cb_${statementHash(s.sql)}`;
       if (!state.batched.has(name)) {
         if (state.batched.size >= MAX_PREPARED) {
@@ -86,7 +91,7 @@ async function runBatch(client: pg.PoolClient, state: ConnectionState, statement
         text += `prepare ${name} as ${s.sql};\n`;
         state.batched.add(name);
       }
-      text += s.parameters.length === 0 ? `execute ${name};\n` : `execute ${name}(${s.parameters.map(literal).join(', ')});\n`;
+      text += `execute ${name}(${s.parameters.map(literal).join(', ')});\n`;
     }
     if (text !== '') await client.query(text);
     return { command: 'BATCH', rowCount: 0, rows: [] };

@@ -8,7 +8,7 @@ import { InboxQueue, type EventRow } from '../inbox/queue.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Database } from '../store/database.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
-import { deferWrites, flushWrites } from '../store/statement-batch.js';
+import { deferWrites, flushWrites, runLater } from '../store/statement-batch.js';
 import { DEFAULT_RETRY_SCHEDULE, nextRetryAt, parseRetrySchedule } from './retry-schedule.js';
 
 /** Throw this from processing code to send an event straight to `dead`, without retries. */
@@ -188,6 +188,10 @@ export class Worker {
       const count = await this.#database.db.transaction().execute(async (trx) => {
         const rows = await this.#queue.claim(trx, this.id, this.#claimSize);
         if (!careful) deferWrites(trx, this.#database.dialect);
+        // The commit need not wait for the server's disk: a batch lost in a server crash only
+        // leaves its events pending (the inbox rows are committed durably by the receiver), and
+        // the worker applies them again. Receivers' commits stay synchronous.
+        if (this.#database.dialect === 'postgres') await runLater(trx, { sql: 'set local synchronous_commit = off', parameters: [] });
         const finished: Finished[] = [];
         const deadline = performance.now() + this.#batchBudgetMs;
         let applied = 0;
