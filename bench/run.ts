@@ -98,6 +98,12 @@ Every comparison ran in this one run, side by side; figures are medians of ${ROU
 | processing, PostgreSQL, 2 worker processes | ${pgTwo?.eventsPerSec ?? 'n/a'} events/s | ≥ 3,000 |
 | peak RSS of any clerk-sync process under load | ${peakRss} MB | < 200 MB |
 
+On reading them: this is a shared 2-core VM whose speed drifts by tens of percent over an hour
+(compare the bare \`node:crypto\` column between runs); ratios within one run hold, absolute
+figures do not. \`serve\` with its worker applies every event on the same event loop that answers
+requests, so its ceiling is lower than \`serve --no-worker\` (receiving only, with \`clerk-sync
+worker\` elsewhere), which is the figure to compare with a route that does no processing.
+
 ## Signature verification
 
 ![verification chart](img/bench-verify.svg)
