@@ -117,7 +117,7 @@ function statementHash(sql: string): string {
  * it to the parameter's type exactly as it converts a bound text parameter. `E''` with doubled
  * backslashes reads the same whatever standard_conforming_strings says.
  */
-export function literal(value: unknown): string {
+function literal(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   let text: string;
   if (typeof value === 'string') text = value;

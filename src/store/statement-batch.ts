@@ -15,7 +15,7 @@ export const BATCH = '-- clerk-sync statement batch';
  * that wait and its system calls cost more than most of our statements do. Any failure fails the
  * batch (and the transaction, as any failing statement does). PostgreSQL only.
  */
-export async function runStatements(db: Kysely<any>, statements: readonly Statement[]): Promise<void> {
+async function runStatements(db: Kysely<any>, statements: readonly Statement[]): Promise<void> {
   if (statements.length > 0) await db.executeQuery(CompiledQuery.raw(BATCH, [statements]));
 }
 
