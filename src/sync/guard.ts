@@ -17,8 +17,6 @@ export interface UpsertOptions {
   guard?: Fragment;
   /** Update expressions for some columns, instead of `excluded.<col>`. */
   set?: Record<string, Fragment>;
-  /** Internal: whether the statement returns the ids it wrote (upsertNewerApplied). */
-  returning?: boolean;
 }
 
 /**
@@ -33,7 +31,7 @@ export interface UpsertOptions {
  */
 export async function upsertNewer(db: Kysely<any>, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<void> {
   const list = Array.isArray(rows) ? rows : [rows as Row];
-  if (list.length > 0) await run(db, upsertStatement(table, list, { ...options, returning: false }));
+  if (list.length > 0) await run(db, upsertStatement(table, list, options, false));
 }
 
 /**
@@ -44,14 +42,15 @@ export async function upsertNewer(db: Kysely<any>, table: string, rows: Row | re
 export async function upsertNewerApplied(db: Kysely<any>, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<boolean> {
   const list = Array.isArray(rows) ? rows : [rows as Row];
   if (list.length === 0) return false;
-  const result = await exec(db, upsertStatement(table, list, { ...options, returning: true }));
+  const result = await exec(db, upsertStatement(table, list, options, true));
   return result.rows.length > 0;
 }
 
 const upserts = new TextCache();
 const inserts = new TextCache();
 
-function upsertStatement(table: string, rows: readonly Row[], options: UpsertOptions): Fragment {
+/** `returning`: the statement answers with the ids it wrote (upsertNewerApplied). */
+function upsertStatement(table: string, rows: readonly Row[], options: UpsertOptions, returning: boolean): Fragment {
   const columns = Object.keys(rows[0]!);
   const conflict = options.conflict ?? 'id';
   const params = valuesOf(columns, rows);
@@ -62,14 +61,14 @@ function upsertStatement(table: string, rows: readonly Row[], options: UpsertOpt
   if (options.guard) for (const p of options.guard.params) params.push(p);
 
   const shape: unknown[] = [
-    table, options.versionColumn, options.applyEqual, options.conflict, options.tombstone, options.guard?.sql, options.returning,
+    table, options.versionColumn, options.applyEqual, options.conflict, options.tombstone, options.guard?.sql, returning,
     ...shapeOf(columns, rows),
   ];
   if (options.set) for (const c of columns) shape.push(options.set[c]?.sql);
-  return new Fragment(upserts.get(shape, () => upsertText(table, columns, rows, options)), params);
+  return new Fragment(upserts.get(shape, () => upsertText(table, columns, rows, options, returning)), params);
 }
 
-function upsertText(table: string, columns: readonly string[], rows: readonly Row[], options: UpsertOptions): string {
+function upsertText(table: string, columns: readonly string[], rows: readonly Row[], options: UpsertOptions, returning: boolean): string {
   const version = ident(options.versionColumn ?? 'updated_at');
   const conflict = options.conflict ?? 'id';
   let text = `${insertText(table, columns, rows)} on conflict (${ident(conflict)}) do update set `;
@@ -81,7 +80,7 @@ function upsertText(table: string, columns: readonly string[], rows: readonly Ro
   if (options.tombstone ?? true) text += `${table}.deleted_at is null and `;
   text += `(${table}.${version} is null or excluded.${version} ${options.applyEqual === false ? '>' : '>='} ${table}.${version})`;
   if (options.guard) text += ` and ${options.guard.sql}`;
-  if (options.returning) text += ` returning ${ident(conflict)}`;
+  if (returning) text += ` returning ${ident(conflict)}`;
   return text;
 }
 
