@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
+import { parseDuration, UNIT_MS, type DurationUnit } from '../duration.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_DATABASE } from '../store/database.js';
 
@@ -25,24 +26,16 @@ export function port(value: string): number {
 /** `2h`, `30m`, `15s`, `7d` ago, or an ISO date, as epoch ms. */
 export function since(value: string): number {
   const rel = /^(\d+)(s|m|h|d)$/.exec(value);
-  if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+  if (rel) return Date.now() - Number(rel[1]) * UNIT_MS[rel[2] as DurationUnit];
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw new InvalidArgumentError(`expected a duration like 2h, 30m, 7d or a date like 2026-01-31T12:00:00Z, got "${value}"`);
   return t;
 }
 
-const UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5 } as const;
-
-/** Parses `250` (ms), `250ms`, `5s`, `2m`, `1h`, `1d` (also `1.5s`) into ms. Null when it is none of these. */
-export function parseDuration(value: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
-  return m ? Number(m[1]) * UNIT_MS[(m[2] ?? 'ms') as keyof typeof UNIT_MS] : null;
-}
-
 /** Commander parser for a duration option (`--delay 250`, `--timeout 15s`). */
 export function duration(name: string) {
   return (value: string): number => {
-    const ms = parseDuration(value);
+    const ms = parseDuration(value, 'ms');
     if (ms === null) throw new InvalidArgumentError(`${name} must be a duration like 250 (ms), 500ms, 5s, 2m or 1h, got "${value}"`);
     return ms;
   };

@@ -1,3 +1,5 @@
+import { parseDuration } from '../duration.js';
+
 /**
  * Delays before each retry of a failed event; after the last one the event is `dead`.
  * The default spreads 8 retries over about 10 hours, inside Svix's own 27-hour window, so a
@@ -5,16 +7,14 @@
  */
 export const DEFAULT_RETRY_SCHEDULE = '5s,30s,2m,10m,30m,1h,2h,6h';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** Parses `5s,30s,2m,1h` (units ms, s, m, h, d) into milliseconds. */
 export function parseRetrySchedule(spec: string): number[] {
   const trimmed = spec.trim();
   if (trimmed === '' || trimmed === 'none') return [];
   return trimmed.split(/\s*,\s*/).map((part) => {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(part);
-    if (!m) throw new Error(`invalid retry delay "${part}" in "${spec}": use numbers with a unit, e.g. "5s,30s,2m,1h" (units: ms, s, m, h, d)`);
-    return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
+    const ms = parseDuration(part);
+    if (ms === null) throw new Error(`invalid retry delay "${part}" in "${spec}": use numbers with a unit, e.g. "5s,30s,2m,1h" (units: ms, s, m, h, d)`);
+    return Math.round(ms);
   });
 }
 
