@@ -7,6 +7,7 @@ import { createLogger, type LogLevel } from '../../log.js';
 import { ClerkSyncMetrics, METRICS_TOKEN_ENV } from '../../metrics/metrics.js';
 import { openDatabase } from '../../store/database.js';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../../worker/retry-schedule.js';
+import { stopOnSignal } from '../shutdown.js';
 import { dbOption, port, positiveInt, secretOption, waitForDatabase } from '../options.js';
 
 export function serveCommand(): Command {
@@ -63,22 +64,14 @@ admin API), CLERK_SYNC_METRICS_TOKEN (protects /metrics). Endpoints: POST /api/w
         metrics: metricsToken ? 'bearer token' : 'public',
       });
 
-      let stopping = false;
-      const shutdown = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info('shutting down: no new requests, finishing in-flight work', { signal });
+      stopOnSignal(logger, 'no new requests, finishing in-flight work', async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
         });
         await sync.stop();
         await database.close();
-        logger.info('stopped cleanly');
-        process.exit(0);
-      };
-      process.on('SIGTERM', () => void shutdown('SIGTERM'));
-      process.on('SIGINT', () => void shutdown('SIGINT'));
+      });
     });
 }
 

@@ -5,6 +5,7 @@ import { migrateToLatest } from '../../store/migrate.js';
 import { syncTables } from '../../sync/processor.js';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../../worker/retry-schedule.js';
 import { Worker } from '../../worker/worker.js';
+import { stopOnSignal } from '../shutdown.js';
 import { dbOption, positiveInt, waitForDatabase } from '../options.js';
 
 export function workerCommand(): Command {
@@ -28,17 +29,9 @@ Examples:
       const worker = new Worker({ database, process: syncTables, logger, retrySchedule, concurrency: opts.concurrency, batchSize: opts.batchSize, pollIntervalMs: opts.pollInterval });
       await worker.start();
       logger.info('clerk-sync worker started', { worker_id: worker.id, database: database.description, concurrency: opts.concurrency });
-      let stopping = false;
-      const shutdown = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info('shutting down: finishing in-flight batches', { signal });
+      stopOnSignal(logger, 'finishing in-flight batches', async () => {
         await worker.stop();
         await database.close();
-        logger.info('stopped cleanly');
-        process.exit(0);
-      };
-      process.on('SIGTERM', () => void shutdown('SIGTERM'));
-      process.on('SIGINT', () => void shutdown('SIGINT'));
+      });
     });
 }
