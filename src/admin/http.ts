@@ -1,4 +1,5 @@
 /** Small Fetch API helpers shared by the admin API, the dashboard and the health/metrics routes. */
+import { errorResponse, jsonResponse, toFetchResponse } from '../http/response.js';
 
 /** An answer the client caused: rendered as `{"error":{"code","message"}}` with this status. */
 export class HttpError extends Error {
@@ -22,11 +23,12 @@ export const SECURITY_HEADERS: Record<string, string> = {
 };
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...SECURITY_HEADERS, ...headers } });
+  return toFetchResponse(jsonResponse(status, value, { ...SECURITY_HEADERS, ...headers }));
 }
 
+/** The same error shape as the webhook endpoint's (errorResponse). */
 export function errorJson(error: HttpError): Response {
-  return json(error.status, { error: { code: error.code, message: error.message } }, error.headers);
+  return toFetchResponse(errorResponse(error.status, error.code, error.message, { ...SECURITY_HEADERS, ...error.headers }));
 }
 
 const MAX_JSON_BYTES = 64 * 1024;
