@@ -1,12 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import { createClerkSync, type ClerkSync } from '../../src/clerk-sync.js';
-import { createHttpServer } from '../../src/http/server.js';
+import type { ClerkSync } from '../../src/clerk-sync.js';
 import { ClerkSyncMetrics } from '../../src/metrics/metrics.js';
 import type { DialectName } from '../../src/store/dialect.js';
-import { signWebhook } from '../../src/verify/index.js';
-import { freshDatabaseUrl } from './db.js';
-import { newSecret, waitFor } from './env.js';
+import { waitFor } from './env.js';
+import { startService } from './service.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -33,30 +30,23 @@ export interface AdminService {
  * with the admin surface) on a fresh database; no retries, so a failing event goes dead at once.
  */
 export async function startAdminService(options: { dialect: DialectName; adminToken?: string | null; metricsToken?: string | null; worker?: boolean }): Promise<AdminService> {
-  const secret = newSecret();
   const metrics = new ClerkSyncMetrics();
-  const sync = await createClerkSync({
-    database: await freshDatabaseUrl(options.dialect),
-    secret,
+  const svc = await startService({
+    dialect: options.dialect,
     ...metrics.hooks,
     worker: options.worker === false ? false : { retrySchedule: [], pollIntervalMs: 50 },
+    http: { adminToken: options.adminToken === undefined ? ADMIN_TOKEN : options.adminToken, metricsToken: options.metricsToken ?? null, metrics },
   });
-  await sync.start();
-  const server = createHttpServer(sync, { adminToken: options.adminToken === undefined ? ADMIN_TOKEN : options.adminToken, metricsToken: options.metricsToken ?? null, metrics });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { sync, origin } = svc;
   const db = sync.database.db;
   return {
     sync,
     metrics,
-    secret,
+    secret: svc.secret,
     origin,
     async send(event, opts = {}) {
-      const body = typeof event === 'string' ? event : JSON.stringify(event);
-      const signed = signWebhook(body, opts.secret ?? secret, { id: opts.id });
-      const res = await fetch(`${origin}/api/webhooks`, { method: 'POST', headers: { ...signed.headers, 'content-type': 'application/json' }, body });
-      await res.text();
-      return { status: res.status, id: signed.id };
+      const { status, id } = await svc.send(event, opts);
+      return { status, id };
     },
     async api(path, init = {}) {
       const token = init.token === undefined ? ADMIN_TOKEN : init.token;
@@ -85,11 +75,7 @@ export async function startAdminService(options: { dialect: DialectName; adminTo
     async healUsersTable() {
       await sql`alter table clerk_users_away rename to clerk_users`.execute(db);
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await sync.stop();
-    },
+    close: () => svc.close(),
   };
 }
 
