@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { it } from 'node:test';
-import { createClerkSync, type ClerkSync, type ClerkSyncOptions } from '../../src/clerk-sync.js';
+import type { ClerkSync, ClerkSyncOptions } from '../../src/clerk-sync.js';
 import { eventFixture } from '../../src/events/fixtures.js';
-import { createHttpServer } from '../../src/http/server.js';
 import type { DialectName } from '../../src/store/dialect.js';
 import { signWebhook } from '../../src/verify/index.js';
-import { freshDatabaseUrl } from './db.js';
 import { newSecret, onFileEnd, waitFor } from './env.js';
+import { startService } from './service.js';
 
 export interface Mounted {
   /** The webhook URL served by the framework under test. */
@@ -25,17 +24,9 @@ export interface Harness {
 
 /** A started ClerkSync on a fresh database, plus the reference server of `clerk-sync serve`. */
 export async function startHarness(dialect: DialectName, options: ClerkSyncOptions = {}): Promise<Harness> {
-  const secret = newSecret();
-  const sync = await createClerkSync({ database: await freshDatabaseUrl(dialect), worker: { pollIntervalMs: 50 }, ...options, secret });
-  await sync.start();
-  const server = createHttpServer(sync);
-  const serveUrl = `${await listenOnLoopback(server)}/api/webhooks`;
-  onFileEnd(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-    await sync.stop();
-  });
-  return { sync, secret, serveUrl };
+  const svc = await startService({ dialect, worker: { pollIntervalMs: 50 }, ...options, secret: newSecret() });
+  onFileEnd(() => svc.close());
+  return { sync: svc.sync, secret: svc.secret, serveUrl: svc.url };
 }
 
 export async function listenOnLoopback(server: Server): Promise<string> {
