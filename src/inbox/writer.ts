@@ -1,4 +1,6 @@
+import { CompiledQuery, type Insertable } from 'kysely';
 import type { Database } from '../store/database.js';
+import type { ClerkSyncDatabase } from '../store/schema.js';
 import type { InboxRecord } from './record.js';
 
 export interface WriteResult {
@@ -63,26 +65,7 @@ export class InboxWriter {
     for (const { record } of batch) if (!unique.has(record.svixId)) unique.set(record.svixId, record);
     let inserted: Set<string>;
     try {
-      const rows = await this.#database.db
-        .insertInto('clerk_webhook_events')
-        .values(
-          [...unique.values()].map((r) => ({
-            svix_id: r.svixId,
-            type: r.type,
-            status: r.status,
-            event_timestamp: r.eventTimestamp,
-            instance_id: r.instanceId,
-            entity_id: r.entityId,
-            headers: JSON.stringify(r.headers),
-            body: r.body,
-            received_at: r.receivedAt,
-            next_attempt_at: r.receivedAt,
-          })),
-        )
-        .onConflict((oc) => oc.column('svix_id').doNothing())
-        .returning('svix_id')
-        .execute();
-      inserted = new Set(rows.map((r) => r.svix_id));
+      inserted = await (this.#database.dialect === 'sqlite' ? this.#insertEach([...unique.values()]) : this.#insertAll([...unique.values()]));
     } catch (error) {
       for (const w of batch) w.reject(error);
       return;
@@ -99,4 +82,43 @@ export class InboxWriter {
     }
     if (fresh.length > 0) this.#onCommitted(fresh);
   }
+
+  /**
+   * SQLite: one short statement per row in one transaction. It is prepared once and runs in
+   * process, which is cheaper than compiling a multi-row statement of a different size per batch.
+   */
+  async #insertEach(records: InboxRecord[]): Promise<Set<string>> {
+    return this.#database.db.transaction().execute(async (trx) => {
+      const inserted = new Set<string>();
+      for (const r of records) {
+        const { numAffectedRows } = await trx.executeQuery(CompiledQuery.raw(INSERT_ONE, columnValues(r)));
+        if (numAffectedRows === 1n) inserted.add(r.svixId);
+      }
+      return inserted;
+    });
+  }
+
+  /** PostgreSQL: the whole batch in one statement, one round trip. */
+  async #insertAll(records: InboxRecord[]): Promise<Set<string>> {
+    const rows = await this.#database.db
+      .insertInto('clerk_webhook_events')
+      .values(records.map(columnObject))
+      .onConflict((oc) => oc.column('svix_id').doNothing())
+      .returning('svix_id')
+      .execute();
+    return new Set(rows.map((r) => r.svix_id));
+  }
+}
+
+const COLUMNS = ['svix_id', 'type', 'status', 'event_timestamp', 'instance_id', 'entity_id', 'headers', 'body', 'received_at', 'next_attempt_at'] as const;
+const INSERT_ONE = `insert into clerk_webhook_events (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')}) on conflict (svix_id) do nothing`;
+
+function columnObject(r: InboxRecord): Insertable<ClerkSyncDatabase['clerk_webhook_events']> {
+  const values = columnValues(r);
+  return Object.fromEntries(COLUMNS.map((c, i) => [c, values[i]])) as unknown as Insertable<ClerkSyncDatabase['clerk_webhook_events']>;
+}
+
+/** A record's values in COLUMNS order. */
+function columnValues(r: InboxRecord): unknown[] {
+  return [r.svixId, r.type, r.status, r.eventTimestamp, r.instanceId, r.entityId, JSON.stringify(r.headers), r.body, r.receivedAt, r.receivedAt];
 }
