@@ -2,6 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type MigrationLockOptions } from 'kysely';
 import type { ClerkSyncDatabase } from './schema.js';
 import { SqliteBooleansPlugin } from './sqlite-booleans.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 /**
  * `normal`: WAL with synchronous=NORMAL. A commit is in the OS page cache before we answer, so
@@ -30,8 +31,13 @@ export function openSqlite(path: string, options: SqliteOptions = {}): { db: Kys
   raw.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   // Another process (a CLI command, a second worker) may hold the write lock briefly.
   raw.pragma('busy_timeout = 5000');
+  let checkpointer: SqliteCheckpointer | null = null;
+  if (!raw.memory) {
+    checkpointer = new SqliteCheckpointer(path);
+    raw.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  }
   const db = new Kysely<ClerkSyncDatabase>({
-    dialect: new ClerkSqliteDialect({ database: withStatementCache(raw) }),
+    dialect: new ClerkSqliteDialect({ database: withStatementCache(raw, () => checkpointer?.stop()) }),
     plugins: [new SqliteBooleansPlugin()],
   });
   return { db, raw };
@@ -41,10 +47,13 @@ export function openSqlite(path: string, options: SqliteOptions = {}): { db: Kys
  * Kysely prepares every query anew; our queries repeat, so reuse compiled statements.
  * Bounded, so generated SQL (multi-row inserts of varying size) cannot grow it without limit.
  */
-function withStatementCache(raw: BetterSqlite3.Database, max = 200) {
+function withStatementCache(raw: BetterSqlite3.Database, beforeClose: () => Promise<void> | undefined, max = 200) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
-    close: () => raw.close(),
+    async close() {
+      await beforeClose();
+      raw.close();
+    },
     prepare(sql: string) {
       let stmt = cache.get(sql);
       if (stmt === undefined) {
