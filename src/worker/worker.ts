@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../log.js';
 import type { Database } from '../store/database.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
 import { deferWrites, flushWrites, runLater } from '../store/statement-batch.js';
+import { LoopShare } from './loop-share.js';
 import { DEFAULT_RETRY_SCHEDULE, nextRetryAt, parseRetrySchedule } from './retry-schedule.js';
 
 /** Throw this from processing code to send an event straight to `dead`, without retries. */
@@ -38,7 +39,7 @@ export interface WorkerOptions {
   process: EventProcessor;
   /** Batches processed at the same time. SQLite has one writer, so more than 1 helps only PostgreSQL. */
   concurrency?: number;
-  /** Most events per transaction: fewer commits, same per-event atomicity. */
+  /** Most events per transaction (64): fewer commits, same per-event atomicity; more holds more in memory at once. */
   batchSize?: number;
   /**
    * How long one batch may keep the database to itself (ms); it commits what it has applied when
@@ -73,11 +74,13 @@ export class Worker {
   readonly #pollIntervalMs: number;
   readonly #log: Logger;
   readonly #onProcessed: ((info: ProcessedInfo) => void) | undefined;
-  readonly #sleepers = new Set<() => void>();
+  /** Sleeping loops: each one's wake-up, and whether new events wake it (stop() wakes them all). */
+  readonly #sleepers = new Map<() => void, boolean>();
   #loops: Promise<void>[] = [];
   #running = false;
   #busy = 0;
   #careful = false;
+  readonly #loopShare: LoopShare | null;
   #subscription: { close(): Promise<void> } | null = null;
 
   constructor(options: WorkerOptions) {
@@ -87,9 +90,10 @@ export class Worker {
     this.#process = options.process;
     this.#concurrency = options.concurrency ?? 1;
     const postgres = options.database.dialect === 'postgres';
-    this.#batchSize = options.batchSize ?? (postgres ? 64 : 256);
+    this.#batchSize = options.batchSize ?? 64;
     this.#batchBudgetMs = options.batchBudgetMs ?? (postgres ? Infinity : 10);
     this.#claimSize = this.#batchSize;
+    this.#loopShare = postgres ? null : new LoopShare();
     this.#retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#log = options.logger ?? silentLogger;
@@ -105,13 +109,13 @@ export class Worker {
 
   /** New events were committed: look for work now. */
   notify(): void {
-    for (const wake of this.#sleepers) wake();
+    for (const [wake, onNotify] of this.#sleepers) if (onNotify) wake();
   }
 
   /** Stops taking work and waits for the batches in flight to commit. */
   async stop(): Promise<void> {
     this.#running = false;
-    this.notify();
+    for (const wake of this.#sleepers.keys()) wake();
     await Promise.all(this.#loops);
     this.#loops = [];
     await this.#subscription?.close();
@@ -134,6 +138,7 @@ export class Worker {
     let errorBackoffMs = 0;
     while (this.#running) {
       let processed: number;
+      const startedAt = performance.now();
       try {
         processed = await this.#batch();
         errorBackoffMs = 0;
@@ -145,8 +150,10 @@ export class Worker {
         continue;
       }
       if (processed > 0) {
-        // Let pending I/O (the receiver's answers) run between batches.
-        await yieldToIo();
+        // Let pending I/O (the receiver's answers) run between batches; on SQLite, whose batches
+        // hold the event loop, stand back further while requests keep it busy.
+        if (this.#loopShare) await this.#loopShare.afterBatch(performance.now() - startedAt, (ms) => this.#sleep(ms, false));
+        else await yieldToIo();
         continue;
       }
       let wait = this.#pollIntervalMs;
@@ -166,7 +173,8 @@ export class Worker {
         resolve();
       };
       const timer = setTimeout(done, ms);
-      if (wakeOnNotify || !this.#running) this.#sleepers.add(done);
+      if (this.#running) this.#sleepers.set(done, wakeOnNotify);
+      else done();
     });
   }
 

@@ -1,0 +1,47 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
+
+/** The yield after a batch took this long: requests were queued behind it. */
+const QUEUED_MS = 0.5;
+/** The event loop was this busy while the worker stood back: its other work needs the loop. */
+const BUSY = 0.8;
+/** ... and this idle: it did not; step back less. */
+const IDLE = 0.4;
+/** Pauses, as a multiple of the batch's own time: from 1/4 up to 16 (the worker keeps 1/17). */
+const MIN_FACTOR = 0.25;
+const MAX_FACTOR = 16;
+
+/**
+ * How long the worker stands back after a batch, when its batches run on the event loop
+ * (SQLite's driver is synchronous), so that answering webhooks always comes first.
+ *
+ * Svix waits for our answer and retries what it does not get in time; processing can wait, since
+ * every answered event is already committed to the inbox. So while requests queue up behind the
+ * batches, the worker pauses after each one, for a multiple of the batch's time, and watches the
+ * event loop meanwhile: if the loop stays busy (a burst that saturates it), the pauses double, down
+ * to a sixteenth of the loop for processing; once the loop has idle time again, they halve and
+ * then stop. At a steady load the receiver can carry, processing keeps nearly all the idle time.
+ */
+export class LoopShare {
+  #factor = 0;
+
+  /** Call after a batch that took `batchMs`; `sleep` waits without blocking (and may end early on stop). */
+  async afterBatch(batchMs: number, sleep: (ms: number) => Promise<void>): Promise<void> {
+    if (this.#factor === 0) {
+      const t0 = performance.now();
+      await yieldToIo();
+      if (performance.now() - t0 > QUEUED_MS) this.#factor = MIN_FACTOR;
+      return;
+    }
+    const before = performance.eventLoopUtilization();
+    await sleep(Math.max(1, batchMs * this.#factor));
+    const busy = performance.eventLoopUtilization(before).utilization;
+    if (busy > BUSY) this.#factor = Math.min(this.#factor * 2, MAX_FACTOR);
+    else if (busy < IDLE) this.#factor = this.#factor / 2 < MIN_FACTOR ? 0 : this.#factor / 2;
+  }
+
+  /** The current pause factor (0: not standing back); for tests and metrics. */
+  get factor(): number {
+    return this.#factor;
+  }
+}
