@@ -17,7 +17,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { eventFixture } from '../src/events/fixtures.js';
 import { signWebhook } from '../src/verify/index.js';
+import { cliArgs } from './cli.js';
 import { withPostgresDatabase } from './pg.js';
+import { steadyRate, type SteadyRequest } from './steady-rate.js';
 
 export interface IngestRow {
   target: string;
@@ -30,6 +32,9 @@ export interface IngestRow {
   /** Rows found afterwards; null for a target that stores nothing. */
   stored: number | null;
   lost: number | null;
+  /** With a worker: events still to process when the load stopped, and how long they took. */
+  backlog: number | null;
+  drainSec: number | null;
   peakRssMb: number;
 }
 
@@ -37,16 +42,16 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TSX = ['--import', 'tsx'];
 
 /** A template event; each request swaps in a fresh svix-id and data.id and re-signs. */
-function requestFactory(secret: string) {
+function requestFactory(secret: string): () => SteadyRequest {
   const template = JSON.stringify(eventFixture('user.created'));
   const userId = JSON.parse(template).data.id as string;
   let n = 0;
   const tag = randomBytes(4).toString('hex');
-  return (req: any) => {
+  return () => {
     n++;
     const body = template.replace(userId, `user_bench${tag}x${n}`);
     const signed = signWebhook(body, secret, { id: `msg_bench_${tag}_${n}` });
-    return { ...req, method: 'POST', path: '/api/webhooks', headers: { ...signed.headers, 'content-type': 'application/json' }, body };
+    return { path: '/api/webhooks', headers: { ...signed.headers, 'content-type': 'application/json' }, body };
   };
 }
 
@@ -96,19 +101,31 @@ async function startServer(args: string[], secret: string): Promise<Server> {
   };
 }
 
-function load(port: number, secret: string, mode: Mode, durationSec: number, connections: number): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) =>
+/**
+ * Maximum throughput: autocannon, as many requests as `connections` keep in flight. A steady
+ * rate: the open-loop client of steady-rate.ts, with every request signed before the clock starts.
+ */
+async function load(port: number, secret: string, mode: Mode, durationSec: number, connections: number): Promise<LoadResult> {
+  const next = requestFactory(secret);
+  if (mode !== 'max') {
+    const r = await steadyRate(port, Array.from({ length: mode.rate * durationSec }, next), mode.rate, connections);
+    return { reqPerSec: r.reqPerSec, p50: r.p50, p99: r.p99, answered2xx: r.answered2xx, non2xx: r.non2xx + r.errors };
+  }
+  const r = await new Promise<autocannon.Result>((resolve, reject) =>
     autocannon(
-      {
-        url: `http://127.0.0.1:${port}`,
-        connections,
-        duration: durationSec,
-        ...(mode === 'max' ? {} : { overallRate: mode.rate }),
-        requests: [{ setupRequest: requestFactory(secret) }],
-      },
+      { url: `http://127.0.0.1:${port}`, connections, duration: durationSec, requests: [{ setupRequest: (req: any) => ({ ...req, method: 'POST', ...next() }) }] },
       (err, res) => (err ? reject(err) : resolve(res)),
     ),
   );
+  return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, answered2xx: r['2xx'], non2xx: r.non2xx };
+}
+
+interface LoadResult {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  answered2xx: number;
+  non2xx: number;
 }
 
 type Mode = 'max' | { rate: number };
@@ -120,13 +137,14 @@ interface SqliteTarget {
   args(dbPath: string): string[];
   /** Table holding what it stores, or null when it stores nothing. */
   table: string | null;
+  /** It also processes what it stores (an in-process worker). */
+  processes?: boolean;
 }
 
-const CLI = join(ROOT, 'src/cli/main.ts');
 
 export const SQLITE_TARGETS: Record<string, SqliteTarget> = {
-  serve: { label: 'clerk-sync serve (SQLite, with worker)', args: (db) => [...TSX, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db], table: 'clerk_webhook_events' },
-  serveNoWorker: { label: 'clerk-sync serve --no-worker (SQLite)', args: (db) => [...TSX, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, '--no-worker'], table: 'clerk_webhook_events' },
+  serve: { label: 'clerk-sync serve (SQLite, with worker)', args: (db) => [...cliArgs(), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db], table: 'clerk_webhook_events', processes: true },
+  serveNoWorker: { label: 'clerk-sync serve --no-worker (SQLite)', args: (db) => [...cliArgs(), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, '--no-worker'], table: 'clerk_webhook_events' },
   clerkDocsRoute: { label: "Clerk docs' route: Express + @clerk/backend + upsert", args: (db) => [...TSX, join(ROOT, 'bench/peers/clerk-docs-route.ts'), db], table: 'users' },
   bare: { label: 'bare node:http, verify only (stores nothing)', args: () => [...TSX, join(ROOT, 'bench/peers/bare-verify.ts')], table: null },
   normalGroup: { label: 'receiver: synchronous=NORMAL, group commit (default)', args: (db) => [...TSX, join(ROOT, 'bench/peers/inbox-receiver.ts'), db, 'normal', 'group'], table: 'clerk_webhook_events' },
@@ -143,7 +161,8 @@ export async function benchIngestSqlite(target: SqliteTarget, options: { duratio
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
     const server = await startServer(target.args(db), secret);
     try {
-      const result = await load(server.port, secret, mode, options.durationSec ?? 8, mode === 'max' ? 32 : 10);
+      const result = await load(server.port, secret, mode, options.durationSec ?? 8, 32);
+      const drain = target.processes ? await waitForDrain(db) : null;
       await server.stop();
       let stored: number | null = null;
       if (target.table) {
@@ -151,13 +170,25 @@ export async function benchIngestSqlite(target: SqliteTarget, options: { duratio
         stored = (raw.prepare(`select count(*) n from ${target.table}`).get() as { n: number }).n;
         raw.close();
       }
-      rows.push(row(target.label, mode, [result], stored, server.peakRss()));
+      rows.push({ ...row(target.label, mode, [result], stored, server.peakRss()), backlog: drain?.backlog ?? null, drainSec: drain?.seconds ?? null });
     } finally {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   }
   return rows;
+}
+
+/** Events left to process when the load stops, and the seconds until the worker has none left. */
+async function waitForDrain(dbPath: string): Promise<{ backlog: number; seconds: number }> {
+  const raw = new BetterSqlite3(dbPath, { readonly: true });
+  const pending = raw.prepare("select count(*) n from clerk_webhook_events where status in ('pending', 'failed')");
+  const count = () => (pending.get() as { n: number }).n;
+  const backlog = count();
+  const start = performance.now();
+  while (count() > 0 && performance.now() - start < 300_000) await new Promise((r) => setTimeout(r, 100));
+  raw.close();
+  return { backlog, seconds: Math.round((performance.now() - start) / 100) / 10 };
 }
 
 /** `receivers` × `clerk-sync serve --no-worker` on one PostgreSQL database, loaded side by side. */
@@ -168,7 +199,7 @@ export async function benchIngestPostgres(receivers: number, options: { duration
       const secret = `whsec_${randomBytes(24).toString('base64')}`;
       // The first one migrates; the others then start on a ready schema.
       const servers: Server[] = [];
-      for (let i = 0; i < receivers; i++) servers.push(await startServer([...TSX, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', url, '--no-worker'], secret));
+      for (let i = 0; i < receivers; i++) servers.push(await startServer([...cliArgs(), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', url, '--no-worker'], secret));
       try {
         const perServer: Mode = mode === 'max' ? 'max' : { rate: Math.round(mode.rate / receivers) };
         const results = await Promise.all(servers.map((s) => load(s.port, secret, perServer, options.durationSec ?? 8, 32 / receivers)));
@@ -186,26 +217,28 @@ export async function benchIngestPostgres(receivers: number, options: { duration
 }
 
 /** Several autocannon results run side by side: throughputs add up, latencies are the worst. */
-function row(target: string, mode: Mode, results: autocannon.Result[], stored: number | null, peakRss: number): IngestRow {
-  const answered2xx = results.reduce((n, r) => n + r['2xx'], 0);
+function row(target: string, mode: Mode, results: LoadResult[], stored: number | null, peakRss: number): IngestRow {
+  const answered2xx = results.reduce((n, r) => n + r.answered2xx, 0);
   return {
     target,
     mode: modeLabel(mode),
-    reqPerSec: Math.round(results.reduce((n, r) => n + r.requests.average, 0)),
-    p50: Math.max(...results.map((r) => r.latency.p50)),
-    p99: Math.max(...results.map((r) => r.latency.p99)),
+    reqPerSec: Math.round(results.reduce((n, r) => n + r.reqPerSec, 0)),
+    p50: Math.max(...results.map((r) => r.p50)),
+    p99: Math.max(...results.map((r) => r.p99)),
     answered2xx,
     non2xx: results.reduce((n, r) => n + r.non2xx, 0),
     stored,
     lost: stored === null ? null : Math.max(0, answered2xx - stored),
+    backlog: null,
+    drainSec: null,
     peakRssMb: Math.round(peakRss / 1048576),
   };
 }
 
 export function ingestTable(rows: IngestRow[]): string {
-  const lines = ['| target | load | req/s | p50 ms | p99 ms | answered 2xx | non-2xx | stored | lost | peak RSS MB |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const lines = ['| target | load | req/s | p50 ms | p99 ms | answered 2xx | non-2xx | stored | lost | left to process at the end | processed within s | peak RSS MB |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
-    lines.push(`| ${r.target} | ${r.mode} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.answered2xx} | ${r.non2xx} | ${r.stored ?? 'n/a'} | ${r.lost ?? 'n/a'} | ${r.peakRssMb} |`);
+    lines.push(`| ${r.target} | ${r.mode} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.answered2xx} | ${r.non2xx} | ${r.stored ?? 'n/a'} | ${r.lost ?? 'n/a'} | ${r.backlog ?? 'n/a'} | ${r.drainSec ?? 'n/a'} | ${r.peakRssMb} |`);
   }
   return lines.join('\n');
 }

@@ -3,8 +3,8 @@
  * applies it all. Measures events/s from the first claim to an empty queue.
  */
 import { spawn } from 'node:child_process';
+import { cliArgs } from './cli.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENT_TYPES, type ClerkEventType } from '../src/events/catalog.js';
@@ -111,9 +111,8 @@ export async function benchProcess(options: { url?: string; events?: number; wor
 
 /** Spawns `clerk-sync worker` processes and times them until every event is processed. */
 async function runWorkerProcesses(url: string, n: number, concurrency: number, database: Database, count: number): Promise<{ seconds: number; peakRss: number; cpuMs: { workers: number; server: number | null } }> {
-  const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
   const children = Array.from({ length: n }, () =>
-    spawn(process.execPath, ['--import', 'tsx', cli, 'worker', '--db', url, '--concurrency', String(concurrency), '--log-level', 'warn', '--poll-interval', '50'], { stdio: ['ignore', 'ignore', 'inherit'] }),
+    spawn(process.execPath, [...cliArgs(), 'worker', '--db', url, '--concurrency', String(concurrency), '--log-level', 'warn', '--poll-interval', '50'], { stdio: ['ignore', 'ignore', 'inherit'] }),
   );
   let peakRss = 0;
   const workerCpu = new Map<number, number>();
