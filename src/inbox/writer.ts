@@ -1,4 +1,4 @@
-import { CompiledQuery, type Insertable } from 'kysely';
+import { CompiledQuery, sql, type Insertable } from 'kysely';
 import type { Database } from '../store/database.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
 import type { InboxRecord } from './record.js';
@@ -86,15 +86,25 @@ export class InboxWriter {
   /**
    * SQLite: one short statement per row in one transaction. It is prepared once and runs in
    * process, which is cheaper than compiling a multi-row statement of a different size per batch.
+   * (Not Kysely's transaction(): its failed rollback would hide the error that caused it.)
    */
   async #insertEach(records: InboxRecord[]): Promise<Set<string>> {
-    return this.#database.db.transaction().execute(async (trx) => {
-      const inserted = new Set<string>();
-      for (const r of records) {
-        const { numAffectedRows } = await trx.executeQuery(CompiledQuery.raw(INSERT_ONE, columnValues(r)));
-        if (numAffectedRows === 1n) inserted.add(r.svixId);
+    return this.#database.db.connection().execute(async (conn) => {
+      await sql`begin`.execute(conn);
+      try {
+        const inserted = new Set<string>();
+        for (const r of records) {
+          const { numAffectedRows } = await conn.executeQuery(CompiledQuery.raw(INSERT_ONE, columnValues(r)));
+          if (numAffectedRows === 1n) inserted.add(r.svixId);
+        }
+        await sql`commit`.execute(conn);
+        return inserted;
+      } catch (error) {
+        // SQLite may have rolled back by itself (a full disk, an I/O error): then this rollback
+        // fails, and it is the first error that says what happened.
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw error;
       }
-      return inserted;
     });
   }
 
