@@ -35,6 +35,8 @@ export function openSqlite(path: string, options: SqliteOptions = {}): { db: Kys
   if (!raw.memory) {
     checkpointer = new SqliteCheckpointer(path);
     raw.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+    // Between checkpoints a burst can grow the WAL file to tens of MB; give that back afterwards.
+    raw.pragma('journal_size_limit = 67108864');
   }
   const db = new Kysely<ClerkSyncDatabase>({
     dialect: new ClerkSqliteDialect({ database: withStatementCache(raw, () => checkpointer?.stop()) }),

@@ -40,7 +40,7 @@ export class LoopShare {
     else if (busy < IDLE) this.#factor = this.#factor / 2 < MIN_FACTOR ? 0 : this.#factor / 2;
   }
 
-  /** The current pause factor (0: not standing back); for tests and metrics. */
+  /** The current pause factor (0: not standing back), for tests. */
   get factor(): number {
     return this.#factor;
   }
