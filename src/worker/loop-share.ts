@@ -4,9 +4,9 @@ import { setImmediate as yieldToIo } from 'node:timers/promises';
 /** The yield after a batch took this long: requests were queued behind it. */
 const QUEUED_MS = 0.5;
 /** The event loop was this busy while the worker stood back: its other work needs the loop. */
-const BUSY = 0.8;
+const BUSY = 0.6;
 /** ... and this idle: it did not; step back less. */
-const IDLE = 0.4;
+const IDLE = 0.3;
 /** Pauses, as a multiple of the batch's own time: from 1/4 up to 16 (the worker keeps 1/17). */
 const MIN_FACTOR = 0.25;
 const MAX_FACTOR = 16;
