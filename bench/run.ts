@@ -105,7 +105,7 @@ the client's own speed.
 
 \`serve\` with its worker applies events on the same event loop that answers requests (SQLite's
 driver is synchronous). Answering comes first: while requests keep the loop busy, the worker
-stands back after each batch, down to about a sixteenth of the loop, and takes the idle time
+stands back after each batch, down to under 2% of the loop, and takes the idle time
 back as soon as there is some (src/worker/loop-share.ts). So under a burst that saturates the
 receiver, events are stored at nearly \`--no-worker\` speed and applied afterwards: the columns
 "left to process at the end" and "processed within s" show that backlog and how long the worker

@@ -34,8 +34,9 @@ describe('LoopShare: the SQLite worker stands back while the event loop is neede
       });
     }
     assert.equal(share.factor, 0);
-    // A yield that the machine's scheduler happens to delay may start one short probe, no more.
-    assert.ok(pauses.every((ms) => ms <= 2), `pauses: ${pauses.join(', ')}`);
+    // A yield that the machine's scheduler happens to delay may start one short probe (5, 2.5,
+    // 1.25 ms for 5 ms batches) that an idle loop ends at once; never more than that.
+    assert.ok(pauses.reduce((a, b) => a + b, 0) <= 10, `pauses: ${pauses.join(', ')}`);
   });
 
   it('pauses longer and longer while other work keeps the loop busy, then lets go once it is idle', async () => {
@@ -54,8 +55,8 @@ describe('LoopShare: the SQLite worker stands back while the event loop is neede
     } finally {
       stop();
     }
-    assert.equal(share.factor, 16, `factor ${share.factor} after pauses ${pauses.join(', ')}`);
-    assert.ok(pauses.length >= 5 && pauses.at(-1)! >= 40, `pauses grew: ${pauses.join(', ')}`);
+    assert.equal(share.factor, 64, `factor ${share.factor} after pauses ${pauses.join(', ')}`);
+    assert.ok(pauses.length >= 3 && pauses.at(-1)! === 100, `pauses grew to the 100 ms cap: ${pauses.join(', ')}`);
 
     for (let i = 0; i < 12 && share.factor > 0; i++) {
       holdLoop(5);
