@@ -148,9 +148,13 @@ interface Case {
   isAsync: boolean;
 }
 
-/** Signs a fresh delivery (timestamp = now) and builds each implementation's verify call on it. */
+/**
+ * Signs a fresh delivery (timestamp = now) and builds each implementation's verify call on it.
+ * Every one gets the body as it comes off the wire, bytes (a Buffer), which all three accept.
+ */
 function cases(payload: string): Case[] {
   const signed = signWebhook(payload, SECRET);
+  const body = Buffer.from(payload);
   const fail = (impl: string): never => {
     throw new Error(`${impl} did not verify a valid signature`);
   };
@@ -166,12 +170,12 @@ function cases(payload: string): Case[] {
     {
       impl: 'clerk-sync',
       isAsync: false,
-      op: () => verifier.verify(payload, signed.headers).id === signed.id || fail('clerk-sync'),
+      op: () => verifier.verify(body, signed.headers).id === signed.id || fail('clerk-sync'),
     },
     {
       impl: 'svix',
       isAsync: false,
-      op: () => (svix.verify(payload, signed.headers) as { type?: string }).type === 'user.created' || fail('svix'),
+      op: () => (svix.verify(body, signed.headers) as { type?: string }).type === 'user.created' || fail('svix'),
     },
     {
       // Takes a Request (consumed once), so building one is part of every call.
@@ -181,7 +185,7 @@ function cases(payload: string): Case[] {
         const request = new Request('http://localhost/api/webhooks', {
           method: 'POST',
           headers: signed.headers,
-          body: payload,
+          body,
         });
         const event = await clerkVerifyWebhook(request, { signingSecret: SECRET });
         return event.type === 'user.created' || fail('@clerk/backend');
