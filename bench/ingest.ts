@@ -1,5 +1,6 @@
 /**
- * Ingest over HTTP on loopback, under autocannon with unique, correctly signed Clerk events:
+ * Ingest over HTTP on loopback, with unique, correctly signed Clerk events (autocannon for the
+ * maximum throughput, the open-loop client of steady-rate.ts for latency at a steady rate):
  * `clerk-sync serve` against the route Clerk's docs teach (Express + @clerk/backend + an upsert
  * per request) and against a ceiling that verifies and stores nothing; SQLite durability settings
  * side by side; and 1 or 2 receivers on PostgreSQL. Every target runs in its own process. For
@@ -140,7 +141,6 @@ interface SqliteTarget {
   /** It also processes what it stores (an in-process worker). */
   processes?: boolean;
 }
-
 
 export const SQLITE_TARGETS: Record<string, SqliteTarget> = {
   serve: { label: 'clerk-sync serve (SQLite, with worker)', args: (db) => [...cliArgs(), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db], table: 'clerk_webhook_events', processes: true },
