@@ -1,6 +1,5 @@
-import { CompiledQuery, sql, type Insertable } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import type { Database } from '../store/database.js';
-import type { ClerkSyncDatabase } from '../store/schema.js';
 import type { InboxRecord } from './record.js';
 
 export interface WriteResult {
@@ -65,7 +64,8 @@ export class InboxWriter {
     for (const { record } of batch) if (!unique.has(record.svixId)) unique.set(record.svixId, record);
     let inserted: Set<string>;
     try {
-      inserted = await (this.#database.dialect === 'sqlite' ? this.#insertEach([...unique.values()]) : this.#insertAll([...unique.values()]));
+      const rows = [...unique.values()].map(inboxRow);
+      inserted = await (this.#database.dialect === 'sqlite' ? this.#insertEach(rows) : this.#insertAll(rows));
     } catch (error) {
       for (const w of batch) w.reject(error);
       return;
@@ -86,49 +86,47 @@ export class InboxWriter {
   /**
    * SQLite: one short statement per row in one transaction. It is prepared once and runs in
    * process, which is cheaper than compiling a multi-row statement of a different size per batch.
-   * (Not Kysely's transaction(): its failed rollback would hide the error that caused it.)
    */
-  async #insertEach(records: InboxRecord[]): Promise<Set<string>> {
-    return this.#database.db.connection().execute(async (conn) => {
-      await sql`begin`.execute(conn);
-      try {
-        const inserted = new Set<string>();
-        for (const r of records) {
-          const { numAffectedRows } = await conn.executeQuery(CompiledQuery.raw(INSERT_ONE, columnValues(r)));
-          if (numAffectedRows === 1n) inserted.add(r.svixId);
-        }
-        await sql`commit`.execute(conn);
-        return inserted;
-      } catch (error) {
-        // SQLite may have rolled back by itself (a full disk, an I/O error): then this rollback
-        // fails, and it is the first error that says what happened.
-        await sql`rollback`.execute(conn).catch(() => {});
-        throw error;
+  async #insertEach(rows: InboxRow[]): Promise<Set<string>> {
+    return this.#database.db.transaction().execute(async (trx) => {
+      const inserted = new Set<string>();
+      for (const row of rows) {
+        const { numAffectedRows } = await trx.executeQuery(CompiledQuery.raw(INSERT_ONE, COLUMNS.map((c) => row[c])));
+        if (numAffectedRows === 1n) inserted.add(row.svix_id);
       }
+      return inserted;
     });
   }
 
   /** PostgreSQL: the whole batch in one statement, one round trip. */
-  async #insertAll(records: InboxRecord[]): Promise<Set<string>> {
-    const rows = await this.#database.db
+  async #insertAll(rows: InboxRow[]): Promise<Set<string>> {
+    const inserted = await this.#database.db
       .insertInto('clerk_webhook_events')
-      .values(records.map(columnObject))
+      .values(rows)
       .onConflict((oc) => oc.column('svix_id').doNothing())
       .returning('svix_id')
       .execute();
-    return new Set(rows.map((r) => r.svix_id));
+    return new Set(inserted.map((r) => r.svix_id));
   }
 }
 
-const COLUMNS = ['svix_id', 'type', 'status', 'event_timestamp', 'instance_id', 'entity_id', 'headers', 'body', 'received_at', 'next_attempt_at'] as const;
+type InboxRow = ReturnType<typeof inboxRow>;
+
+function inboxRow(r: InboxRecord) {
+  return {
+    svix_id: r.svixId,
+    type: r.type,
+    status: r.status,
+    event_timestamp: r.eventTimestamp,
+    instance_id: r.instanceId,
+    entity_id: r.entityId,
+    headers: JSON.stringify(r.headers),
+    body: r.body,
+    received_at: r.receivedAt,
+    next_attempt_at: r.receivedAt,
+  };
+}
+
+/** inboxRow's columns, in the order INSERT_ONE binds them. */
+const COLUMNS: readonly (keyof InboxRow)[] = ['svix_id', 'type', 'status', 'event_timestamp', 'instance_id', 'entity_id', 'headers', 'body', 'received_at', 'next_attempt_at'];
 const INSERT_ONE = `insert into clerk_webhook_events (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')}) on conflict (svix_id) do nothing`;
-
-function columnObject(r: InboxRecord): Insertable<ClerkSyncDatabase['clerk_webhook_events']> {
-  const values = columnValues(r);
-  return Object.fromEntries(COLUMNS.map((c, i) => [c, values[i]])) as unknown as Insertable<ClerkSyncDatabase['clerk_webhook_events']>;
-}
-
-/** A record's values in COLUMNS order. */
-function columnValues(r: InboxRecord): unknown[] {
-  return [r.svixId, r.type, r.status, r.eventTimestamp, r.instanceId, r.entityId, JSON.stringify(r.headers), r.body, r.receivedAt, r.receivedAt];
-}

@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type MigrationLockOptions } from 'kysely';
+import { Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type DialectAdapter, type Driver, type MigrationLockOptions, type SqliteDialectConfig } from 'kysely';
 import type { ClerkSyncDatabase } from './schema.js';
 import { SqliteBooleansPlugin } from './sqlite-booleans.js';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, SqliteCheckpointer } from './sqlite-checkpointer.js';
@@ -39,7 +39,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): { db: Kys
     raw.pragma('journal_size_limit = 67108864');
   }
   const db = new Kysely<ClerkSyncDatabase>({
-    dialect: new ClerkSqliteDialect({ database: withStatementCache(raw, () => checkpointer?.stop()) }),
+    dialect: new ClerkSqliteDialect({ database: withStatementCache(raw) }, raw, checkpointer),
     plugins: [new SqliteBooleansPlugin()],
   });
   return { db, raw };
@@ -49,13 +49,10 @@ export function openSqlite(path: string, options: SqliteOptions = {}): { db: Kys
  * Kysely prepares every query anew; our queries repeat, so reuse compiled statements.
  * Bounded, so generated SQL (multi-row inserts of varying size) cannot grow it without limit.
  */
-function withStatementCache(raw: BetterSqlite3.Database, beforeClose: () => Promise<void> | undefined, max = 200) {
+function withStatementCache(raw: BetterSqlite3.Database, max = 200) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
-    async close() {
-      await beforeClose();
-      raw.close();
-    },
+    close: () => raw.close(),
     prepare(sql: string) {
       let stmt = cache.get(sql);
       if (stmt === undefined) {
@@ -83,8 +80,45 @@ class ClerkSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/**
+ * Two fixes to Kysely's driver. SQLite rolls a transaction back by itself on some errors (a full
+ * disk, an I/O error); the stock driver's ROLLBACK then fails and its error replaces the one that
+ * says what happened, so roll back only a transaction that is still open. And closing waits for
+ * the checkpoint thread to stop before the connection closes (the stock driver does not await it).
+ */
+class ClerkSqliteDriver extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly raw: BetterSqlite3.Database,
+    private readonly checkpointer: SqliteCheckpointer | null,
+  ) {
+    super(config);
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.raw.inTransaction) await super.rollbackTransaction(connection);
+  }
+
+  override async destroy(): Promise<void> {
+    await this.checkpointer?.stop();
+    await super.destroy();
+  }
+}
+
 class ClerkSqliteDialect extends SqliteDialect {
+  constructor(
+    private readonly config: SqliteDialectConfig,
+    private readonly raw: BetterSqlite3.Database,
+    private readonly checkpointer: SqliteCheckpointer | null,
+  ) {
+    super(config);
+  }
+
   override createAdapter(): DialectAdapter {
     return new ClerkSqliteAdapter();
+  }
+
+  override createDriver(): Driver {
+    return new ClerkSqliteDriver(this.config, this.raw, this.checkpointer);
   }
 }
