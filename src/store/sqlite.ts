@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type DialectAdapter, type Driver, type MigrationLockOptions, type SqliteDialectConfig } from 'kysely';
+import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter, type Driver, type SqliteDialectConfig } from 'kysely';
 import type { ClerkSyncDatabase } from './schema.js';
 import { SqliteBooleansPlugin } from './sqlite-booleans.js';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, SqliteCheckpointer } from './sqlite-checkpointer.js';
@@ -65,26 +65,25 @@ function withStatementCache(raw: BetterSqlite3.Database, max = 200) {
   };
 }
 
-/**
- * SQLite runs DDL inside transactions, so migrations can be atomic; and taking the write lock
- * first thing in that transaction serializes migrations across processes (the others wait on
- * busy_timeout, then find nothing left to do). Kysely's stock adapter does neither.
- */
+/** SQLite runs DDL inside transactions, so migrations can be atomic; Kysely's stock adapter says it cannot. */
 class ClerkSqliteAdapter extends SqliteAdapter {
   override get supportsTransactionalDdl(): boolean {
     return true;
   }
-
-  override async acquireMigrationLock(db: Kysely<any>, options: MigrationLockOptions): Promise<void> {
-    await sql`update ${sql.table(options.lockTable)} set is_locked = 1 where id = ${options.lockRowId}`.execute(db);
-  }
 }
 
 /**
- * Two fixes to Kysely's driver. SQLite rolls a transaction back by itself on some errors (a full
- * disk, an I/O error); the stock driver's ROLLBACK then fails and its error replaces the one that
- * says what happened, so roll back only a transaction that is still open. And closing waits for
- * the checkpoint thread to stop before the connection closes (the stock driver does not await it).
+ * Three fixes to Kysely's driver.
+ * - Transactions begin IMMEDIATE: they take the write lock first, waiting on busy_timeout. A
+ *   deferred transaction that reads and then writes fails at once with "database is locked" when
+ *   another process committed in between (busy_timeout cannot help it), which is what concurrent
+ *   `clerk-sync migrate` runs hit; every transaction of ours writes anyway. This is also the
+ *   migration lock: the others wait, then find nothing left to do.
+ * - SQLite rolls a transaction back by itself on some errors (a full disk, an I/O error); the
+ *   stock driver's ROLLBACK then fails and its error replaces the one that says what happened,
+ *   so roll back only a transaction that is still open.
+ * - Closing waits for the checkpoint thread to stop before the connection closes (the stock
+ *   driver does not await it).
  */
 class ClerkSqliteDriver extends SqliteDriver {
   constructor(
@@ -93,6 +92,10 @@ class ClerkSqliteDriver extends SqliteDriver {
     private readonly checkpointer: SqliteCheckpointer | null,
   ) {
     super(config);
+  }
+
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
