@@ -19,7 +19,6 @@ export interface SteadyRequest {
 }
 
 export interface SteadyResult {
-  sent: number;
   answered2xx: number;
   non2xx: number;
   errors: number;
@@ -27,7 +26,6 @@ export interface SteadyResult {
   reqPerSec: number;
   p50: number;
   p99: number;
-  max: number;
 }
 
 /**
@@ -75,7 +73,7 @@ export async function steadyRate(port: number, requests: SteadyRequest[], rate: 
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? 0);
-  return { sent: requests.length, answered2xx, non2xx, errors, reqPerSec: Math.round(requests.length / elapsedSec), p50: at(0.5), p99: at(0.99), max: round(latencies.at(-1) ?? 0) };
+  return { answered2xx, non2xx, errors, reqPerSec: Math.round(requests.length / elapsedSec), p50: at(0.5), p99: at(0.99) };
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
