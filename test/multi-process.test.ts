@@ -64,7 +64,12 @@ describe('many receivers and workers on one PostgreSQL database', () => {
         await waitFor(async () => {
           const r = await db.selectFrom('clerk_webhook_events').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'done').executeTakeFirstOrThrow();
           return Number(r.n) === messages.length;
-        }, { timeoutMs: 120_000, intervalMs: 250, what: 'all 9,000 events done' });
+        }, { timeoutMs: 120_000, intervalMs: 250, what: 'all 9,000 events done' }).catch(async (error: Error) => {
+          // Say where the events are and why, so a failure here can be diagnosed from the CI log.
+          const byStatus = await db.selectFrom('clerk_webhook_events').select(['status', (eb) => eb.fn.countAll().as('n')]).groupBy('status').execute();
+          const errors = await db.selectFrom('clerk_webhook_events').select(['last_error', (eb) => eb.fn.countAll().as('n')]).where('last_error', 'is not', null).groupBy('last_error').execute();
+          throw new Error(`${error.message}; by status ${JSON.stringify(byStatus)}; errors ${JSON.stringify(errors)}\nworker logs:\n${workers.map((w) => w.logs().split('\n').filter((l) => /warn|error/.test(l)).slice(-20).join('\n')).join('\n')}`);
+        });
         const total = await db.selectFrom('clerk_webhook_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
         assert.equal(Number(total.n), messages.length, 'one inbox row per svix-id');
         const attempts = await db.selectFrom('clerk_webhook_attempts').select(['svix_id']).execute();
