@@ -104,6 +104,42 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
     }
   });
 
+  it('events of a batch that failed are applied one at a time, each in full', async () => {
+    // A failure rolls the whole batch back; the next one applies each event in its own savepoint.
+    // A session carrying a newer version of its user must still refresh the user's child rows there.
+    const svc = await startService({
+      dialect,
+      process: async (trx, event, row) => {
+        if (event.type === 'organization.created') throw new PermanentError('boom');
+        await syncTables(trx, event, row);
+      },
+      worker: { pollIntervalMs: 20 },
+    });
+    try {
+      const ids = new Map<string, string>();
+      const v1 = eventFixture('user.created', { ids });
+      v1.data.updated_at = 1_700_000_000_000;
+      const first = await svc.send(v1);
+      await waitFor(async () => (await eventRow(svc, first.id))?.status === 'done');
+      await svc.sync.worker!.stop();
+
+      const newer = eventFixture('user.updated', { ids }).data;
+      newer.updated_at = v1.data.updated_at + 1000;
+      newer.email_addresses = [newer.email_addresses[0]!, { ...newer.email_addresses[0]!, id: `${newer.email_addresses[0]!.id}_2`, email_address: 'second@example.com' }];
+      const session = eventFixture('session.created', { ids });
+      session.data.user = newer as any;
+      const bad = await svc.send(eventFixture('organization.created'));
+      const good = await svc.send(session);
+      await svc.sync.worker!.start();
+      await waitFor(async () => (await eventRow(svc, good.id))?.status === 'done');
+      assert.equal((await eventRow(svc, bad.id))?.status, 'dead');
+      const emails = await svc.sync.database.db.selectFrom('clerk_user_email_addresses').select('email_address').where('user_id', '=', v1.data.id).execute();
+      assert.deepEqual(emails.map((e) => e.email_address).sort(), [v1.data.email_addresses[0]!.email_address, 'second@example.com'].sort());
+    } finally {
+      await svc.close();
+    }
+  });
+
   it('replay puts a dead event back and it is applied', async () => {
     let fail = true;
     const svc = await startService({

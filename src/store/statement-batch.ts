@@ -30,6 +30,11 @@ export function deferWrites(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): vo
   if (dialect === 'postgres' && !deferred.has(db)) deferred.set(db, []);
 }
 
+/** Whether runLater only queues on this transaction: then reading any answer costs a flush. */
+export function writesDeferred(db: Kysely<any>): boolean {
+  return deferred.has(db);
+}
+
 /**
  * Runs a statement whose result nobody reads. While writes are deferred on this transaction it is
  * only queued: it runs, in order, at the next flushWrites, and fails the transaction there if it

@@ -1,6 +1,7 @@
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockForDeletion, upsertNewer, upsertNewerApplied } from './guard.js';
-import { dialectOf, q, raw, run } from './sql.js';
+import { writesDeferred } from '../store/statement-batch.js';
+import { q, raw, run } from './sql.js';
 import { deleteUserChildren, replaceUserChildren } from './user-children.js';
 import { SESSION_FINAL_STATUSES } from './statuses.js';
 import { bool, int, json, primary, text, type Payload } from './values.js';
@@ -54,14 +55,16 @@ export async function upsertUser(d: Payload, ctx: SyncContext): Promise<void> {
 /**
  * The `user` inside a session event refreshes the user, row and children, only when strictly
  * newer: it usually is the stored version, and rewriting it on every sign-in would be wasted I/O.
- * Whether it applied is asked directly on SQLite (in-process, free). On PostgreSQL the children's
- * condition asks instead whether this transaction wrote the row (`xmin`), so nothing waits for
- * the upsert's answer.
+ * Where statements run at once (SQLite; PostgreSQL event by event, after a batch failed) whether
+ * the upsert applied is asked directly. Where writes are deferred, the children's condition asks
+ * instead whether this transaction wrote the row (`xmin`), so nothing waits for the upsert's
+ * answer. That holds only outside savepoints (a row written in one carries the savepoint's id),
+ * and deferred batches run none.
  */
 export async function refreshUser(d: Payload, ctx: SyncContext): Promise<void> {
   const row = userRow(d, ctx);
   if (row.id === null) return;
-  if (dialectOf(ctx.trx) === 'sqlite') {
+  if (!writesDeferred(ctx.trx)) {
     if (await upsertNewerApplied(ctx.trx, 'clerk_users', row, { applyEqual: false })) await replaceUserChildren(ctx, row.id, row.updated_at, d);
     return;
   }
