@@ -24,7 +24,7 @@ describe('many receivers and workers on one PostgreSQL database', () => {
     const secret = newSecret();
     const env = { CLERK_WEBHOOK_SIGNING_SECRET: secret };
     const receivers = [await startServe(['--db', url, '--no-worker'], env), await startServe(['--db', url, '--no-worker'], env)];
-    const workers = await Promise.all([1, 2, 3].map(() => startWorker(['--db', url, '--concurrency', '2'])));
+    const workers: Awaited<ReturnType<typeof startWorker>>[] = [];
     try {
       // 1,000 users, each with a created and 8 updates of increasing updated_at: 9,000 distinct messages.
       const expected = new Map<string, string>();
@@ -43,19 +43,27 @@ describe('many receivers and workers on one PostgreSQL database', () => {
       const seed = 20261127;
       const deliveries = shuffle([...messages, ...shuffle([...messages], seed).slice(0, 1000)], seed + 1);
       assert.equal(deliveries.length, 10_000);
-      let next = 0;
       const statuses = new Map<number, number>();
-      await Promise.all(
-        Array.from({ length: 16 }, async (_, lane) => {
-          while (next < deliveries.length) {
-            const m = deliveries[next++]!;
-            const signed = signWebhook(m.body, secret, { id: m.id });
-            const res = await fetch(receivers[lane % 2]!.url, { method: 'POST', headers: signed.headers, body: m.body });
-            await res.arrayBuffer();
-            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          }
-        }),
-      );
+      const deliver = async (batch: typeof deliveries) => {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 16 }, async (_, lane) => {
+            while (next < batch.length) {
+              const m = batch[next++]!;
+              const signed = signWebhook(m.body, secret, { id: m.id });
+              const res = await fetch(receivers[lane % 2]!.url, { method: 'POST', headers: signed.headers, body: m.body });
+              await res.arrayBuffer();
+              statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            }
+          }),
+        );
+      };
+      // Half arrive before any worker runs: the workers start on a backlog, where every batch
+      // holds events of users that other batches hold too (the case that used to deadlock), and
+      // keep working while the other half arrives.
+      await deliver(deliveries.slice(0, 5000));
+      workers.push(...(await Promise.all([1, 2, 3].map(() => startWorker(['--db', url, '--concurrency', '2'])))));
+      await deliver(deliveries.slice(5000));
       assert.deepEqual([...statuses], [[200, 10_000]]);
 
       const database = await openDatabase(url);
@@ -86,7 +94,7 @@ describe('many receivers and workers on one PostgreSQL database', () => {
     } finally {
       for (const p of [...receivers, ...workers]) p.child.kill('SIGTERM');
       const codes = await Promise.all([...receivers, ...workers].map((p) => p.exited));
-      assert.deepEqual(codes, [0, 0, 0, 0, 0], 'every process stops cleanly');
+      assert.deepEqual(codes, [0, 0, 0, 0, 0].slice(0, codes.length), 'every process stops cleanly');
     }
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { describe, it } from 'node:test';
 import { eventFixture } from '../src/events/fixtures.js';
 import { InboxQueue } from '../src/inbox/queue.js';
@@ -216,6 +217,63 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
       assert.ok(workers.length >= 1);
     } finally {
       await Promise.all(extra.map((w) => w.stop()));
+      await svc.close();
+    }
+  });
+});
+
+if (testDialects().includes('postgres')) describe('worker lock conflicts [postgres]', () => {
+  it('a deadlock rolls the batch back and runs it again, without counting it against its events', async () => {
+    // The deadlocked event runs in a batch applied event by event (after another event failed),
+    // where a failure would otherwise be recorded against it and retried minutes later.
+    let calls = 0;
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    let proceed!: () => void;
+    const go = new Promise<void>((r) => (proceed = r));
+    const svc = await startService({
+      dialect: 'postgres',
+      process: async (trx, event, row) => {
+        if (event.type === 'organization.created') throw new PermanentError('never applies');
+        if (++calls === 1) {
+          await sql`update lock_demo set n = n + 1 where id = 1`.execute(trx);
+          entered();
+          await go;
+          await sql`update lock_demo set n = n + 1 where id = 2`.execute(trx);
+        }
+        await syncTables(trx, event, row);
+      },
+      worker: { pollIntervalMs: 20 },
+    });
+    try {
+      const db = svc.sync.database.db;
+      await sql`create table lock_demo (id int primary key, n int not null)`.execute(db);
+      await sql`insert into lock_demo values (1, 0), (2, 0)`.execute(db);
+      await svc.sync.worker!.stop();
+      const bad = await svc.send(eventFixture('organization.created'));
+      const good = await svc.send(eventFixture('user.created'));
+      await svc.sync.worker!.start();
+      // Row 2, then row 1: the opposite order of the worker's. Its longer deadlock_timeout makes the
+      // worker the one that detects the deadlock, and so the one whose transaction is cancelled.
+      await db.transaction().execute(async (trx) => {
+        await sql`set local deadlock_timeout = '30s'`.execute(trx);
+        await inside;
+        await sql`update lock_demo set n = n + 10 where id = 2`.execute(trx);
+        proceed();
+        await sql`update lock_demo set n = n + 10 where id = 1`.execute(trx);
+      });
+      const row = await waitFor(async () => {
+        const r = await eventRow(svc, good.id);
+        return r?.status === 'done' && r;
+      });
+      assert.equal(calls, 2, 'applied again after the deadlock');
+      assert.equal(row.attempts, 1);
+      const attempts = await db.selectFrom('clerk_webhook_attempts').select(['attempt', 'outcome']).where('svix_id', '=', good.id).execute();
+      assert.deepEqual(attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']], 'the deadlock is not recorded as a failed attempt');
+      assert.equal((await eventRow(svc, bad.id))?.status, 'dead');
+      const { rows } = await sql<{ id: number; n: number }>`select id, n from lock_demo order by id`.execute(db);
+      assert.deepEqual(rows.map((r) => r.n), [10, 10], 'the cancelled attempt left nothing');
+    } finally {
       await svc.close();
     }
   });

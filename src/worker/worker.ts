@@ -3,12 +3,13 @@ import { hostname } from 'node:os';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { sql, type Transaction } from 'kysely';
 import type { ClerkWebhookEvent } from '../events/catalog.js';
-import { parseEvent } from '../events/parse.js';
+import { EventParseError, parseEvent, type ParsedEvent } from '../events/parse.js';
 import { InboxQueue, type EventRow } from '../inbox/queue.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Database } from '../store/database.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
 import { deferWrites, flushWrites, runLater } from '../store/statement-batch.js';
+import { entityKeys, takeEntities } from '../sync/entity-locks.js';
 import { LoopShare } from './loop-share.js';
 import { DEFAULT_RETRY_SCHEDULE, nextRetryAt, parseRetrySchedule } from './retry-schedule.js';
 
@@ -137,10 +138,10 @@ export class Worker {
   async #loop(): Promise<void> {
     let errorBackoffMs = 0;
     while (this.#running) {
-      let processed: number;
+      let result: BatchResult;
       const startedAt = performance.now();
       try {
-        processed = await this.#batch();
+        result = await this.#batch();
         errorBackoffMs = 0;
       } catch (error) {
         // Unreachable or failing database: nothing of the batch committed. Back off, stay up.
@@ -149,11 +150,16 @@ export class Worker {
         await this.#sleep(errorBackoffMs, false);
         continue;
       }
-      if (processed > 0) {
+      if (result === 'worked') {
         // Let pending I/O (the receiver's answers) run between batches; on SQLite, whose batches
         // hold the event loop, stand back further while requests keep it busy.
         if (this.#loopShare) await this.#loopShare.afterBatch(performance.now() - startedAt, (ms) => this.#sleep(ms, false));
         else await yieldToIo();
+        continue;
+      }
+      if (result === 'blocked') {
+        // Another worker's batch holds every entity claimed: it commits within a batch's time.
+        await this.#sleep(BLOCKED_PAUSE_MS, false);
         continue;
       }
       let wait = this.#pollIntervalMs;
@@ -187,14 +193,25 @@ export class Worker {
    * an event throws, or a deferred write fails, the whole batch rolls back and the next batch
    * runs carefully: each event in its own savepoint, writes not deferred, so the failing one
    * rolls back alone and its failure is recorded.
+   *
+   * On PostgreSQL, workers run side by side. Two batches writing under one entity (a user and
+   * their sessions, an organization and its memberships) could lock its rows in opposite orders
+   * and deadlock, which costs both a second of waiting and one of them its work. So each batch
+   * first takes the entities of the events it claimed, with try-locks that never wait, and leaves
+   * the events whose entity another batch holds for a later batch. A deadlock that happens anyway
+   * (in a handler's own tables, say) rolls the batch back and it runs again: that is no failure of
+   * its events.
    */
-  async #batch(): Promise<number> {
+  async #batch(): Promise<BatchResult> {
     this.#busy++;
     const careful = this.#careful;
     const reports: ProcessedInfo[] = [];
     try {
-      const count = await this.#database.db.transaction().execute(async (trx) => {
-        const rows = await this.#queue.claim(trx, this.id, this.#claimSize);
+      const result = await this.#database.db.transaction().execute(async (trx): Promise<BatchResult> => {
+        const claimed = (await this.#queue.claim(trx, this.id, this.#claimSize)).map(parseClaimed);
+        if (claimed.length === 0) return 'idle';
+        const rows = this.#database.dialect === 'postgres' ? await takeEntities(trx, claimed.map((c) => ({ item: c, keys: keysOf(c.parsed) }))) : claimed;
+        if (rows.length === 0) return 'blocked';
         if (!careful) deferWrites(trx, this.#database.dialect);
         // The commit need not wait for the server's disk: a batch lost in a server crash only
         // leaves its events pending (the inbox rows are committed durably by the receiver), and
@@ -203,49 +220,55 @@ export class Worker {
         const finished: Finished[] = [];
         const deadline = performance.now() + this.#batchBudgetMs;
         let applied = 0;
-        for (const row of rows) {
-          const result = careful ? await this.#applyCarefully(trx, row) : await this.#apply(trx, row);
-          if ('row' in result) finished.push(result);
-          else reports.push(result); // a failure, already recorded inside its savepoint
+        for (const claim of rows) {
+          const done = careful ? await this.#applyCarefully(trx, claim) : await this.#apply(trx, claim);
+          if ('row' in done) finished.push(done);
+          else reports.push(done); // a failure, already recorded inside its savepoint
           // Over budget: commit what is applied; the rest stays pending for the next batch.
           if (++applied < rows.length && performance.now() > deadline) break;
         }
         this.#claimSize = applied < rows.length ? Math.max(8, applied) : Math.min(this.#batchSize, this.#claimSize * 2);
         await this.#queue.finish(trx, this.id, finished);
         // A deferred write that fails fails here: some event of the batch did, as if it had thrown.
-        await flushWrites(trx).catch((error: unknown) => Promise.reject(new EventFailure(error)));
+        await flushWrites(trx).catch((error: unknown) => Promise.reject(isLockConflict(error) ? error : new EventFailure(error)));
         for (const f of finished) reports.push(info(f.row, f.outcome, f.durationMs));
-        return applied;
+        return 'worked';
       });
-      this.#careful = false;
+      if (result === 'worked') this.#careful = false;
       for (const r of reports) this.#report(r);
-      return count;
+      return result;
     } catch (error) {
+      if (isLockConflict(error)) {
+        this.#log.info('batch rolled back on a lock conflict with another transaction; running it again', { error: errorMessage(error) });
+        return 'worked';
+      }
       if (careful || !(error instanceof EventFailure)) throw error instanceof EventFailure ? error.cause : error;
       this.#careful = true;
-      return 1;
+      return 'worked';
     } finally {
       this.#busy--;
     }
   }
 
-  async #apply(trx: Transaction<ClerkSyncDatabase>, row: EventRow): Promise<Finished> {
+  async #apply(trx: Transaction<ClerkSyncDatabase>, { row, parsed }: Claimed): Promise<Finished> {
     const startedAt = Date.now();
     const t0 = performance.now();
     try {
-      const parsed = parseEvent(row.body);
+      if (parsed instanceof EventParseError) throw parsed;
       if (parsed.known) await this.#process(trx, parsed.event, row);
       return { row, outcome: parsed.known ? 'done' : 'skipped', startedAt, durationMs: performance.now() - t0 };
     } catch (error) {
-      throw new EventFailure(error);
+      // A lock conflict is no fault of the event: the whole batch rolls back and runs again.
+      throw isLockConflict(error) ? error : new EventFailure(error);
     }
   }
 
-  async #applyCarefully(trx: Transaction<ClerkSyncDatabase>, row: EventRow): Promise<Finished | ProcessedInfo> {
+  async #applyCarefully(trx: Transaction<ClerkSyncDatabase>, claim: Claimed): Promise<Finished | ProcessedInfo> {
+    const { row } = claim;
     const startedAt = Date.now();
     await sql`savepoint clerk_sync_event`.execute(trx);
     try {
-      const finished = await this.#apply(trx, row);
+      const finished = await this.#apply(trx, claim);
       await sql`release savepoint clerk_sync_event`.execute(trx);
       return finished;
     } catch (failure) {
@@ -268,6 +291,40 @@ export class Worker {
       duration_ms: Math.round(info.durationMs * 100) / 100, ...(info.error ? { error: info.error } : {}),
     });
   }
+}
+
+/**
+ * What a batch did: applied events (or must run again at once), found every event it claimed held
+ * by another worker's batch, or found nothing due.
+ */
+type BatchResult = 'worked' | 'blocked' | 'idle';
+
+/** How long to wait when other batches hold every entity claimed (ms): about one batch's time. */
+const BLOCKED_PAUSE_MS = 5;
+
+/** A claimed event, parsed once: its entities decide whether this batch may apply it. */
+interface Claimed {
+  row: EventRow;
+  parsed: ParsedEvent | EventParseError;
+}
+
+function parseClaimed(row: EventRow): Claimed {
+  try {
+    return { row, parsed: parseEvent(row.body) };
+  } catch (error) {
+    return { row, parsed: error as EventParseError };
+  }
+}
+
+/** An event that does not parse writes nothing, and one of a type outside the catalog is skipped. */
+function keysOf(parsed: Claimed['parsed']) {
+  return parsed instanceof EventParseError || !parsed.known ? [] : entityKeys(parsed.event.type, parsed.event.data);
+}
+
+/** PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply run again. */
+function isLockConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
 }
 
 /** Processing code threw (as opposed to the database failing while recording an outcome). */

@@ -1,0 +1,82 @@
+import { sql, type Kysely } from 'kysely';
+import type { ClerkEventType } from '../events/catalog.js';
+import { obj, text, type Payload } from './values.js';
+
+/**
+ * An entity whose rows an event's sync writes, as a PostgreSQL advisory lock key: the same
+ * (table, id) keys as lockParent and lockForDeletion (guard.ts), so a batch holding an entity also
+ * holds those locks (a transaction never waits for its own locks).
+ */
+export interface EntityKey {
+  table: string;
+  id: string;
+}
+
+type Family = ClerkEventType extends `${infer F}.${string}` ? F : never;
+
+const user = (id: unknown): EntityKey[] => (typeof id === 'string' ? [{ table: 'clerk_users', id }] : []);
+const organization = (id: unknown): EntityKey[] => (typeof id === 'string' ? [{ table: 'clerk_organizations', id }] : []);
+const own = (table: string) => (d: Payload): EntityKey[] => (typeof d.id === 'string' ? [{ table, id: d.id }] : []);
+
+/**
+ * The entities each family of events writes under: the root whose rows, child rows and
+ * dependants it touches. Two events sharing none of them never write the same row, so workers
+ * may apply them side by side; two sharing one must not, or their batches could lock rows in
+ * opposite orders and deadlock. Every family of the catalog is listed.
+ */
+const KEYS: Record<Family, (d: Payload) => EntityKey[]> = {
+  user: (d) => user(d.id),
+  // The session's row, and the user it carries, refreshed under the user's guards.
+  session: (d) => user(text(d.user_id) ?? text(obj(d.user)?.id)),
+  email: (d) => user(d.user_id),
+  sms: (d) => user(d.user_id),
+  organization: (d) => organization(d.id),
+  organizationMembership: (d) => [
+    ...organization(text(obj(d.organization)?.id) ?? text(d.organization_id)),
+    ...user(text(obj(d.public_user_data)?.user_id) ?? text(d.user_id)),
+  ],
+  organizationInvitation: (d) => [...organization(text(d.organization_id) ?? text(obj(d.public_organization_data)?.id)), ...user(d.user_id)],
+  // organizationDomain.deleted carries only the domain's id.
+  organizationDomain: (d) => [...organization(text(d.organization_id) ?? text(obj(d.public_organization_data)?.id)), ...own('clerk_organization_domains')(d)],
+  // Roles share permission rows and the role_permissions links: one key for all of them.
+  role: () => [{ table: 'clerk_roles', id: '*' }],
+  permission: () => [{ table: 'clerk_roles', id: '*' }],
+  invitation: own('clerk_invitations'),
+  waitlistEntry: own('clerk_waitlist_entries'),
+  // A subscription writes the items it lists: both sides go by their payer.
+  subscription: (d) => billing(d),
+  subscriptionItem: (d) => billing(d),
+  paymentAttempt: own('clerk_payment_attempts'),
+};
+
+function billing(d: Payload): EntityKey[] {
+  const payer = text(obj(d.payer)?.id) ?? text(d.payer_id);
+  return [{ table: 'clerk_subscriptions', id: payer ?? '*' }];
+}
+
+/** The entities an event writes under; none for families outside the catalog. */
+export function entityKeys(type: string, data: unknown): EntityKey[] {
+  const family = type.slice(0, type.indexOf('.')) as Family;
+  const d = obj(data);
+  return d && Object.hasOwn(KEYS, family) ? KEYS[family](d) : [];
+}
+
+const keyName = (k: EntityKey) => `${k.table}\u0000${k.id}`;
+
+/**
+ * PostgreSQL: takes the entities of each item for this transaction with try-locks, which never
+ * wait, and returns the items all of whose entities it got; another worker's batch holds the
+ * rest, which stay for a later batch. One round trip.
+ */
+export async function takeEntities<T>(db: Kysely<any>, items: ReadonlyArray<{ item: T; keys: readonly EntityKey[] }>): Promise<T[]> {
+  const distinct = new Map<string, EntityKey>();
+  for (const { keys } of items) for (const k of keys) distinct.set(keyName(k), k);
+  if (distinct.size === 0) return items.map((i) => i.item);
+  const keys = [...distinct.values()];
+  const { rows } = await sql<{ n: number }>`
+    select n from unnest(${keys.map((k) => k.table)}::text[], ${keys.map((k) => k.id)}::text[]) with ordinality as k(t, id, n)
+     where not pg_try_advisory_xact_lock(hashtext(t), hashtext(id))`.execute(db);
+  if (rows.length === 0) return items.map((i) => i.item);
+  const held = new Set(rows.map((r) => keyName(keys[Number(r.n) - 1]!)));
+  return items.filter((i) => !i.keys.some((k) => held.has(keyName(k)))).map((i) => i.item);
+}
