@@ -36,12 +36,19 @@ const MIX: Array<[ClerkEventType, number]> = [
   ['email.created', 10], ['organizationInvitation.created', 3], ['subscription.updated', 2],
 ];
 
-export function mixedEvents(count: number): Array<{ svixId: string; type: string; body: string; entityId: string }> {
+/**
+ * `count` events of the mix. Each has entities of its own, or, with `entities`, shares them with
+ * the other events of its slot (the same user, their organization, ...), as a busy app's backlog
+ * holds many events of the same users.
+ */
+export function mixedEvents(count: number, entities?: number): Array<{ svixId: string; type: string; body: string; entityId: string }> {
   const weighted = MIX.flatMap(([t, w]) => Array<ClerkEventType>(w).fill(t)).filter((t) => EVENT_TYPES.includes(t));
+  const slots = entities ? Array.from({ length: entities }, () => new Map<string, string>()) : null;
   const out = [];
   for (let i = 0; i < count; i++) {
     const type = weighted[i % weighted.length]!;
-    const event = eventFixture(type);
+    // A multiplicative hash spreads consecutive events over the slots, whatever their type.
+    const event = eventFixture(type, slots ? { ids: slots[(Math.imul(i, 2654435761) >>> 0) % slots.length]! } : {});
     out.push({ svixId: `msg_backlog_${i}`, type, body: JSON.stringify(event), entityId: String((event.data as { id?: string }).id ?? '') });
   }
   return out;
@@ -64,14 +71,14 @@ export async function fillBacklog(database: Database, events: ReturnType<typeof 
  * `workers` separate `clerk-sync worker` processes (each its own event loop and connections),
  * or, with `workers` 0, one Worker inside this process.
  */
-export async function benchProcess(options: { url?: string; events?: number; workers?: number; concurrency?: number; label?: string } = {}): Promise<ProcessRow> {
+export async function benchProcess(options: { url?: string; events?: number; entities?: number; workers?: number; concurrency?: number; label?: string } = {}): Promise<ProcessRow> {
   const count = options.events ?? 50_000;
   const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-bench-'));
   const url = options.url ?? join(dir, 'process.db');
   const database = await openDatabase(url);
   try {
     await migrateToLatest(database.db, database.dialect);
-    await fillBacklog(database, mixedEvents(count));
+    await fillBacklog(database, mixedEvents(count, options.entities));
     const processes = options.workers ?? 0;
     let peakRss = process.memoryUsage().rss;
     let seconds: number;
