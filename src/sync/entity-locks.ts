@@ -19,10 +19,11 @@ const organization = (id: unknown): EntityKey[] => (typeof id === 'string' ? [{ 
 const own = (table: string) => (d: Payload): EntityKey[] => (typeof d.id === 'string' ? [{ table, id: d.id }] : []);
 
 /**
- * The entities each family of events writes under: the root whose rows, child rows and
- * dependants it touches. Two events sharing none of them never write the same row, so workers
- * may apply them side by side; two sharing one must not, or their batches could lock rows in
- * opposite orders and deadlock. Every family of the catalog is listed.
+ * The entities each family of events writes under: the roots whose rows, child rows and
+ * dependants it touches. Events sharing one must not be applied side by side, or their batches
+ * could lock the entity's rows in opposite orders and deadlock. Events sharing none seldom write
+ * the same row (a user's and an organization's deletion both end the user's membership there);
+ * the worker reruns a batch that deadlocks all the same. Every family of the catalog is listed.
  */
 const KEYS: Record<Family, (d: Payload) => EntityKey[]> = {
   user: (d) => user(d.id),
