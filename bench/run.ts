@@ -114,7 +114,7 @@ stands back after each batch, down to under 2% of the loop, and takes the idle t
 back as soon as there is some (src/worker/loop-share.ts). So under a burst that saturates the
 receiver, events are stored at nearly \`--no-worker\` speed and applied afterwards: the columns
 "left to process at the end" and "processed within s" show that backlog and how long the worker
-took to apply it once the load stopped. At a steady 1,000 req/s the worker keeps up as it goes.
+took to apply it once the load stopped; at a steady 1,000 req/s they show whether the worker kept up.
 
 ## Signature verification
 
