@@ -1,6 +1,6 @@
+import { writesDeferred } from '../store/statement-batch.js';
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockForDeletion, upsertNewer, upsertNewerApplied } from './guard.js';
-import { writesDeferred } from '../store/statement-batch.js';
 import { q, raw, run } from './sql.js';
 import { deleteUserChildren, replaceUserChildren } from './user-children.js';
 import { SESSION_FINAL_STATUSES } from './statuses.js';
