@@ -3,7 +3,7 @@ import { distinctById, upsertNewer } from './guard.js';
 import { bool, int, json, list, nonEmpty, obj, text, type Payload } from './values.js';
 
 /** The payer of a billing object: a user or an organization (Clerk sends `""` for the other one). */
-function payer(d: Payload) {
+export function payer(d: Payload) {
   const p = obj(d.payer);
   return {
     payer_id: text(p?.id) ?? text(d.payer_id),

@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { ClerkEventType } from '../events/catalog.js';
-import { obj, text, type Payload } from './values.js';
+import { payer } from './billing.js';
+import { membershipOrganizationId, membershipUserId } from './memberships.js';
+import { sessionUserId } from './sessions.js';
+import { obj, organizationIdOf, type Payload } from './values.js';
 
 /**
  * An entity whose rows an event's sync writes, as a PostgreSQL advisory lock key: the same
@@ -28,17 +31,14 @@ const own = (table: string) => (d: Payload): EntityKey[] => (typeof d.id === 'st
 const KEYS: Record<Family, (d: Payload) => EntityKey[]> = {
   user: (d) => user(d.id),
   // The session's row, and the user it carries, refreshed under the user's guards.
-  session: (d) => user(text(d.user_id) ?? text(obj(d.user)?.id)),
+  session: (d) => user(sessionUserId(d)),
   email: (d) => user(d.user_id),
   sms: (d) => user(d.user_id),
   organization: (d) => organization(d.id),
-  organizationMembership: (d) => [
-    ...organization(text(obj(d.organization)?.id) ?? text(d.organization_id)),
-    ...user(text(obj(d.public_user_data)?.user_id) ?? text(d.user_id)),
-  ],
-  organizationInvitation: (d) => [...organization(text(d.organization_id) ?? text(obj(d.public_organization_data)?.id)), ...user(d.user_id)],
+  organizationMembership: (d) => [...organization(membershipOrganizationId(d)), ...user(membershipUserId(d))],
+  organizationInvitation: (d) => [...organization(organizationIdOf(d)), ...user(d.user_id)],
   // organizationDomain.deleted carries only the domain's id.
-  organizationDomain: (d) => [...organization(text(d.organization_id) ?? text(obj(d.public_organization_data)?.id)), ...own('clerk_organization_domains')(d)],
+  organizationDomain: (d) => [...organization(organizationIdOf(d)), ...own('clerk_organization_domains')(d)],
   // Roles share permission rows and the role_permissions links: one key for all of them.
   role: () => [{ table: 'clerk_roles', id: '*' }],
   permission: () => [{ table: 'clerk_roles', id: '*' }],
@@ -51,8 +51,7 @@ const KEYS: Record<Family, (d: Payload) => EntityKey[]> = {
 };
 
 function billing(d: Payload): EntityKey[] {
-  const payer = text(obj(d.payer)?.id) ?? text(d.payer_id);
-  return [{ table: 'clerk_subscriptions', id: payer ?? '*' }];
+  return [{ table: 'clerk_subscriptions', id: payer(d).payer_id ?? '*' }];
 }
 
 /** The entities an event writes under; none for families outside the catalog. */

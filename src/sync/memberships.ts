@@ -13,11 +13,19 @@ import { int, json, obj, text, type Payload } from './values.js';
  * memberships (migration 002) then never sees two active rows, except when two workers insert
  * both at the same instant on PostgreSQL: one of them fails, and its retry ends the older.
  */
+export function membershipOrganizationId(d: Payload): string | null {
+  return text(obj(d.organization)?.id) ?? text(d.organization_id);
+}
+
+export function membershipUserId(d: Payload): string | null {
+  return text(obj(d.public_user_data)?.user_id) ?? text(d.user_id);
+}
+
 function membershipRow(d: Payload, ctx: SyncContext) {
   const id = text(d.id);
-  const organizationId = text(obj(d.organization)?.id) ?? text(d.organization_id);
+  const organizationId = membershipOrganizationId(d);
   if (id === null || organizationId === null) throw new Error('membership payload has no string `id` or `organization.id`; cannot sync it');
-  const userId = text(obj(d.public_user_data)?.user_id) ?? text(d.user_id);
+  const userId = membershipUserId(d);
   const createdAt = int(d.created_at);
   const order = createdAt ?? 0;
   return {

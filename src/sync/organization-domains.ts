@@ -1,13 +1,13 @@
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockParent, upsertNewer } from './guard.js';
 import { organizationDeletedAt } from './organizations.js';
-import { int, obj, text, verification, type Payload } from './values.js';
+import { int, organizationIdOf, text, verification, type Payload } from './values.js';
 
 /** organizationDomain.created/updated; a domain of a deleted organization is stored ended. */
 export async function upsertOrganizationDomain(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new Error('organization domain payload has no string `id`; cannot sync it');
-  const organizationId = text(d.organization_id) ?? text(obj(d.public_organization_data)?.id);
+  const organizationId = organizationIdOf(d);
   // `verification` is the deprecated alias of `affiliation_verification`.
   const affiliation = verification(d.affiliation_verification ?? d.verification);
   const ownership = verification(d.ownership_verification);

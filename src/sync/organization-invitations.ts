@@ -2,7 +2,7 @@ import type { SyncContext } from './context.js';
 import { keepFirst, keepKnown, lockParent, staysFinal, upsertNewer } from './guard.js';
 import { q } from './sql.js';
 import { INVITATION_FINAL_STATUSES } from './statuses.js';
-import { int, json, obj, text, type Payload } from './values.js';
+import { int, json, organizationIdOf, text, type Payload } from './values.js';
 
 const guardFor = staysFinal('clerk_organization_invitations', INVITATION_FINAL_STATUSES);
 const SET = { user_id: keepKnown('clerk_organization_invitations', 'user_id'), deleted_at: keepFirst('clerk_organization_invitations', 'deleted_at') };
@@ -18,7 +18,7 @@ const SET = { user_id: keepKnown('clerk_organization_invitations', 'user_id'), d
 export async function upsertOrganizationInvitation(d: Payload, ctx: SyncContext, statusOfType: string): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new Error('organization invitation payload has no string `id`; cannot sync it');
-  const organizationId = text(d.organization_id) ?? text(obj(d.public_organization_data)?.id);
+  const organizationId = organizationIdOf(d);
   const userId = text(d.user_id);
   const status = text(d.status) ?? statusOfType;
   await lockParent(ctx.trx, 'clerk_organizations', organizationId);

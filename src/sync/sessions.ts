@@ -9,6 +9,11 @@ const FINAL: readonly string[] = SESSION_FINAL_STATUSES;
 const guardFor = staysFinal('clerk_sessions', FINAL);
 const SET = { status: keepKnown('clerk_sessions', 'status'), deleted_at: keepFirst('clerk_sessions', 'deleted_at') };
 
+/** The session's user: `user_id`, or the id of the `user` it carries. */
+export function sessionUserId(d: Payload): string | null {
+  return text(d.user_id) ?? text(obj(d.user)?.id);
+}
+
 /**
  * session.* events. The `user` they carry refreshes clerk_users under the user's own guards. The
  * session row itself is guarded by its `updated_at` and by its status: once ended, revoked,
@@ -23,7 +28,7 @@ export async function upsertSession(d: Payload, ctx: SyncContext, statusOfType: 
   const id = text(d.id);
   if (id === null) throw new Error('session payload has no string `id`; cannot sync it');
   const user = obj(d.user);
-  const userId = text(d.user_id) ?? text(user?.id);
+  const userId = sessionUserId(d);
   await lockParent(ctx.trx, 'clerk_users', userId);
   if (user && text(user.id) === userId) await refreshUser(user, ctx);
 

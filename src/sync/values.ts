@@ -39,6 +39,11 @@ export function nonEmpty(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
+/** The organization an organization invitation or domain belongs to. */
+export function organizationIdOf(d: Payload): string | null {
+  return text(d.organization_id) ?? text(obj(d.public_organization_data)?.id);
+}
+
 /** `status` and `strategy` of a Clerk verification object, when there is one. */
 export function verification(v: unknown): { status: string | null; strategy: string | null } {
   const o = obj(v);
