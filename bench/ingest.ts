@@ -102,14 +102,19 @@ async function startServer(args: string[], secret: string): Promise<Server> {
   };
 }
 
+/** At a steady rate, seconds of load before latencies count (see steadyRate): the same for every target. */
+const WARM_UP_SEC = 2;
+
 /**
  * Maximum throughput: autocannon, as many requests as `connections` keep in flight. A steady
- * rate: the open-loop client of steady-rate.ts, with every request signed before the clock starts.
+ * rate: the open-loop client of steady-rate.ts, with every request signed before the clock
+ * starts, after WARM_UP_SEC at that rate.
  */
 async function load(port: number, secret: string, mode: Mode, durationSec: number, connections: number): Promise<LoadResult> {
   const next = requestFactory(secret);
   if (mode !== 'max') {
-    const r = await steadyRate(port, Array.from({ length: mode.rate * durationSec }, next), mode.rate, connections);
+    const warmUp = mode.rate * WARM_UP_SEC;
+    const r = await steadyRate(port, Array.from({ length: warmUp + mode.rate * durationSec }, next), mode.rate, connections, warmUp);
     return { reqPerSec: r.reqPerSec, p50: r.p50, p99: r.p99, answered2xx: r.answered2xx, non2xx: r.non2xx + r.errors };
   }
   const r = await new Promise<autocannon.Result>((resolve, reject) =>
