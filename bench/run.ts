@@ -109,9 +109,10 @@ figures do not. The load generator runs on the same two cores, so the bare ceili
 the client's own speed.
 
 \`serve\` with its worker applies events on the same event loop that answers requests (SQLite's
-driver is synchronous). Answering comes first: while requests keep the loop busy, the worker
-stands back after each batch, down to under 2% of the loop, and takes the idle time
-back as soon as there is some (src/worker/loop-share.ts). So under a burst that saturates the
+driver is synchronous). Answering comes first: once requests queue up behind its batches, the
+worker pauses after each one as long as the requests need to leave a quarter of the loop idle,
+measured as it goes (src/worker/loop-share.ts): at a steady load it keeps up, and under a burst
+that saturates the receiver it keeps about 4% of the loop. So under such a burst, the
 receiver, events are stored at nearly \`--no-worker\` speed and applied afterwards: the columns
 "left to process at the end" and "processed within s" show that backlog and how long the worker
 took to apply it once the load stopped; at a steady 1,000 req/s they show whether the worker kept up.
@@ -134,7 +135,10 @@ Unique, correctly signed \`user.created\` events on loopback. "max": autocannon 
 connections. "1000 req/s": an open-loop client (bench/steady-rate.ts) that sends one request
 every millisecond over up to 32 keep-alive connections, all signed before the clock starts, and
 measures each answer from its scheduled moment, so a stall counts against every request it
-delays. autocannon's own rate mode is not used for latency: it sends each connection's share of
+delays. Its first 2 seconds at that rate warm every target up and are not timed (their events
+count in "answered" and "stored"): a server in production runs warm, while a fresh process
+interprets its code until the JIT has compiled it, and in a run of seconds that first second
+alone can set the p99. autocannon's own rate mode is not used for latency: it sends each connection's share of
 a second as one back-to-back burst, and its coordinated-omission correction assumes a 1 ms
 interval (\`Math.ceil(1 / rate)\` in its lib/run.js), which adds a synthetic sample per
 millisecond of every slow answer. clerk-sync runs as users run it, the compiled CLI

@@ -3,16 +3,16 @@ import { setImmediate as yieldToIo } from 'node:timers/promises';
 
 /** The yield after a batch took this long: requests were queued behind it (a few log writes are not). */
 const QUEUED_MS = 1;
-/** The event loop was this busy while the worker stood back: its other work needs the loop. */
-const BUSY = 0.6;
-/** ... and this idle: it did not; step back less. */
-const IDLE = 0.3;
-/** Pauses, as a multiple of the batch's own time: from 1/4 up to 64 (the worker keeps 1/65). */
+/**
+ * The share of the event loop the receiver may fill during the worker's pauses. Left below 1 so
+ * it catches up, within each pause, on what queued during the batch, and has room for jitter.
+ */
+const HEADROOM = 0.75;
+/** Weight of the latest measurement in the smoothed load: one odd pause does not swing the pauses. */
+const SMOOTHING = 0.5;
+/** Pauses, as a multiple of the batch's own time: none below 1/4, at most 64 (the worker keeps 1/65). */
 const MIN_FACTOR = 0.25;
 const MAX_FACTOR = 64;
-/** The first pause when requests were queued, and its growth while the loop stays busy. */
-const FIRST_FACTOR = 1;
-const GROWTH = 4;
 /** No single pause is longer, so processing resumes within a few batches once a burst ends. */
 const MAX_PAUSE_MS = 100;
 
@@ -21,32 +21,51 @@ const MAX_PAUSE_MS = 100;
  * (SQLite's driver is synchronous), so that answering webhooks always comes first.
  *
  * Svix waits for our answer and retries what it does not get in time; processing can wait, since
- * every answered event is already committed to the inbox. So while requests queue up behind the
- * batches, the worker pauses after each one, for a multiple of the batch's time, and watches the
- * event loop meanwhile: if the loop stays busy (a burst that saturates it), the pauses grow
- * fourfold, down to 1/65 of the loop for processing; once the loop has idle time again, they
- * halve and then stop. At a steady load the receiver can carry, processing keeps nearly all the idle time.
+ * every answered event is already committed to the inbox. So once requests queue up behind a
+ * batch, the worker pauses after each one and measures, during the pause, how much of the loop
+ * the rest of the process uses: that is the receiver's load, including the requests that queued
+ * during the batch. The next pause is as long as the receiver needs to fill at most HEADROOM of
+ * it: a steady load the receiver carries easily costs short pauses, and the worker keeps up; a
+ * burst that saturates the receiver (load above HEADROOM) leaves the worker 1/65 of the loop;
+ * once the load falls, the pauses shrink and stop.
  */
 export class LoopShare {
   #factor = 0;
+  /** The receiver's smoothed share of the event loop, measured during pauses. */
+  #load = 0;
 
   /** Call after a batch that took `batchMs`; `sleep` waits without blocking (and may end early on stop). */
   async afterBatch(batchMs: number, sleep: (ms: number) => Promise<void>): Promise<void> {
     if (this.#factor === 0) {
       const t0 = performance.now();
       await yieldToIo();
-      if (performance.now() - t0 > QUEUED_MS) this.#factor = FIRST_FACTOR;
+      if (performance.now() - t0 > QUEUED_MS) {
+        this.#factor = 1;
+        this.#load = 0;
+      }
       return;
     }
     const before = performance.eventLoopUtilization();
     await sleep(Math.min(Math.max(1, batchMs * this.#factor), MAX_PAUSE_MS));
-    const busy = performance.eventLoopUtilization(before).utilization;
-    if (busy > BUSY) this.#factor = Math.min(this.#factor * GROWTH, MAX_FACTOR);
-    else if (busy < IDLE) this.#factor = this.#factor / 2 < MIN_FACTOR ? 0 : this.#factor / 2;
+    const { active, idle } = performance.eventLoopUtilization(before);
+    // The receiver's work during the pause is what arrived over the whole cycle, batch included.
+    const load = active / (batchMs + active + idle);
+    this.#load = this.#load === 0 ? load : this.#load * (1 - SMOOTHING) + load * SMOOTHING;
+    this.#factor = pauseFactor(this.#load);
   }
 
   /** The current pause factor (0: not standing back), for tests. */
   get factor(): number {
     return this.#factor;
   }
+}
+
+/**
+ * Pause P after a batch B, so that the receiver, needing `load` of all the time, fills at most
+ * HEADROOM of the pause: load × (B + P) ≤ HEADROOM × P, that is P / B ≥ load / (HEADROOM - load).
+ */
+function pauseFactor(load: number): number {
+  if (load >= HEADROOM) return MAX_FACTOR;
+  const factor = load / (HEADROOM - load);
+  return factor < MIN_FACTOR ? 0 : Math.min(factor, MAX_FACTOR);
 }

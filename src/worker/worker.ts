@@ -45,7 +45,9 @@ export interface WorkerOptions {
   /**
    * How long one batch may keep the database to itself (ms); it commits what it has applied when
    * over. SQLite has one connection, shared with the receiver, whose answers wait for the batch
-   * to commit: the default 10 ms bounds their latency there. Unlimited by default on PostgreSQL.
+   * to commit: the default 4 ms bounds their latency there (at a steady 1,000 req/s, the p99 was
+   * 17-19 ms with 4 ms against 22-26 ms with 10 ms, and draining a backlog was no slower).
+   * Unlimited by default on PostgreSQL.
    */
   batchBudgetMs?: number;
   /** Delays between attempts in ms; default DEFAULT_RETRY_SCHEDULE. */
@@ -92,7 +94,7 @@ export class Worker {
     this.#concurrency = options.concurrency ?? 1;
     const postgres = options.database.dialect === 'postgres';
     this.#batchSize = options.batchSize ?? 64;
-    this.#batchBudgetMs = options.batchBudgetMs ?? (postgres ? Infinity : 10);
+    this.#batchBudgetMs = options.batchBudgetMs ?? (postgres ? Infinity : 4);
     this.#claimSize = this.#batchSize;
     this.#loopShare = postgres ? null : new LoopShare();
     this.#retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
