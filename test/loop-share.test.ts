@@ -43,8 +43,8 @@ describe('LoopShare: the SQLite worker stands back while the event loop is neede
       });
     }
     // A yield the machine's scheduler happens to delay reads as queued requests and starts a
-    // short probe (5, 2.5, 1.25 ms for 5 ms batches) that an idle loop ends at once: the pauses
-    // never grow past one batch's time, and stay a small share of it. A worker that stood back
+    // probe, a pause of one batch's time, that an idle loop ends at once: the pauses never grow
+    // past one batch's time, and stay a small share of it. A worker that stood back
     // after every batch would pause 100 ms here, and one that read idle as busy, far more.
     const paused = pauses.reduce((a, b) => a + b, 0);
     assert.ok(Math.max(0, ...pauses) <= 5, `pauses grew on an idle loop: ${pauses.join(', ')}`);

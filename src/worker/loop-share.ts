@@ -10,7 +10,7 @@ const QUEUED_MS = 1;
 const HEADROOM = 0.75;
 /** Weight of the latest measurement in the smoothed load: one odd pause does not swing the pauses. */
 const SMOOTHING = 0.5;
-/** Pauses, as a multiple of the batch's own time: none below 1/4, at most 64 (the worker keeps 1/65). */
+/** Pauses, as a multiple of the batch's own time: none below 1/4, at most 64 (and MAX_PAUSE_MS). */
 const MIN_FACTOR = 0.25;
 const MAX_FACTOR = 64;
 /** No single pause is longer, so processing resumes within a few batches once a burst ends. */
@@ -26,8 +26,8 @@ const MAX_PAUSE_MS = 100;
  * the rest of the process uses: that is the receiver's load, including the requests that queued
  * during the batch. The next pause is as long as the receiver needs to fill at most HEADROOM of
  * it: a steady load the receiver carries easily costs short pauses, and the worker keeps up; a
- * burst that saturates the receiver (load above HEADROOM) leaves the worker 1/65 of the loop;
- * once the load falls, the pauses shrink and stop.
+ * burst that saturates the receiver (load above HEADROOM) leaves the worker one batch per
+ * MAX_PAUSE_MS; once the load falls, the pauses shrink and stop.
  */
 export class LoopShare {
   #factor = 0;
