@@ -114,8 +114,8 @@ the client's own speed.
 driver is synchronous). Answering comes first: once requests queue up behind its batches, the
 worker pauses after each one as long as the requests need to leave a quarter of the loop idle,
 measured as it goes (src/worker/loop-share.ts): at a steady load it keeps up, and under a burst
-that saturates the receiver it keeps about 4% of the loop. So under such a burst, the
-receiver, events are stored at nearly \`--no-worker\` speed and applied afterwards: the columns
+that saturates the receiver it keeps about 4% of the loop. So under such a burst,
+events are stored at nearly \`--no-worker\` speed and applied afterwards: the columns
 "left to process at the end" and "processed within s" show that backlog and how long the worker
 took to apply it once the load stopped; at a steady 1,000 req/s they show whether the worker kept up.
 

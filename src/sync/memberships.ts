@@ -3,6 +3,16 @@ import { insertTombstone, lockParent, upsertNewer } from './guard.js';
 import { q, run } from './sql.js';
 import { int, json, obj, text, type Payload } from './values.js';
 
+/** The membership's organization: the `organization` it carries, or `organization_id`. */
+export function membershipOrganizationId(d: Payload): string | null {
+  return text(obj(d.organization)?.id) ?? text(d.organization_id);
+}
+
+/** The membership's user: from its `public_user_data`, or `user_id`. */
+export function membershipUserId(d: Payload): string | null {
+  return text(obj(d.public_user_data)?.user_id) ?? text(d.user_id);
+}
+
 /**
  * A user has at most one active membership per organization. Leaving and re-joining creates a new
  * membership id, and the events of the two can arrive in any order, so uniqueness is kept by the
@@ -13,14 +23,6 @@ import { int, json, obj, text, type Payload } from './values.js';
  * memberships (migration 002) then never sees two active rows, except when two workers insert
  * both at the same instant on PostgreSQL: one of them fails, and its retry ends the older.
  */
-export function membershipOrganizationId(d: Payload): string | null {
-  return text(obj(d.organization)?.id) ?? text(d.organization_id);
-}
-
-export function membershipUserId(d: Payload): string | null {
-  return text(obj(d.public_user_data)?.user_id) ?? text(d.user_id);
-}
-
 function membershipRow(d: Payload, ctx: SyncContext) {
   const id = text(d.id);
   const organizationId = membershipOrganizationId(d);
