@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Webhook } from 'svix';
@@ -9,6 +10,7 @@ import {
   signWebhook,
   verifyWebhook,
 } from '../src/verify/index.js';
+import { hmacSha256Base64 } from '../src/verify/hmac.js';
 import type { VerificationErrorCode, WebhookHeaders, WebhookPayload } from '../src/verify/index.js';
 
 interface SymmetricVector {
@@ -446,5 +448,37 @@ describe('interop with the svix package', () => {
     const tampered = body.replace('user_svix', 'user_evil');
     assert.throws(() => new Webhook(SECRET).verify(tampered, signed.headers));
     rejects(() => createVerifier(SECRET).verify(tampered, signed.headers), 'invalid_signature');
+  });
+});
+
+describe('the one-shot HMAC equals node:crypto createHmac', () => {
+  // Keys around the 64-byte block (longer ones are hashed first); payloads around the 64 KiB
+  // one-shot limit (larger ones stream); multi-byte characters in the prefix and a string payload.
+  const keyLengths = [1, 24, 32, 63, 64, 65, 200];
+  const sizes = [0, 1, 1024, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 300 * 1024];
+  for (const keyLength of keyLengths) {
+    it(`a ${keyLength}-byte key, every payload size and kind`, () => {
+      const key = randomBytes(keyLength);
+      const hmac = hmacSha256Base64(key);
+      for (const size of sizes) {
+        const bytes = randomBytes(size);
+        const text = 'Zoë ✓ 👍'.repeat(Math.ceil(size / 12)).slice(0, size);
+        for (const [prefix, payload] of [
+          ['msg_1.1716883200.', bytes],
+          ['msg_é✓.1716883200.', text],
+          [`msg_${'x'.repeat(5000)}.1.`, bytes.subarray(0, 100)],
+        ] as const) {
+          const expected = createHmac('sha256', key).update(prefix).update(payload).digest('base64');
+          assert.equal(hmac(prefix, payload), expected, `prefix ${prefix.length} chars, ${typeof payload} of ${size}`);
+        }
+      }
+    });
+  }
+
+  it('verifies a payload above the one-shot limit, and rejects it once tampered', () => {
+    const body = JSON.stringify({ type: 'user.updated', data: { id: 'user_big', notes: 'n'.repeat(200 * 1024) } });
+    const signed = signWebhook(body, SECRET);
+    assert.equal(createVerifier(SECRET).verify(Buffer.from(body), signed.headers).id, signed.id);
+    rejects(() => createVerifier(SECRET).verify(body.replace('user_big', 'user_bug'), signed.headers), 'invalid_signature');
   });
 });
