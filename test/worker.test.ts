@@ -179,7 +179,7 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
       // A worker claims and starts applying, then crashes before committing.
       await assert.rejects(
         svc.sync.database.db.transaction().execute(async (trx) => {
-          const rows = await queue.claim(trx, 'doomed-worker', 10);
+          const rows = await queue.claim(trx, 10);
           assert.equal(rows.length, 1);
           await syncTables(trx, JSON.parse(rows[0]!.body), rows[0]!);
           throw new Error('process died');

@@ -9,7 +9,7 @@ type Trx = Transaction<ClerkSyncDatabase>;
 /**
  * The inbox seen as a queue. A claim lives inside the worker's transaction: it takes the rows'
  * locks (PostgreSQL: row locks, FOR UPDATE SKIP LOCKED so other workers pass them by; SQLite: the
- * single write lock, taken by stamping the worker's id), the sync writes and the final status
+ * single write lock, which the transaction holds from its start), the sync writes and the final status
  * follow, and the commit publishes all of it at once. A worker that dies mid-way holds nothing:
  * its transaction rolls back and the events are simply still pending. No event can be applied twice.
  */
@@ -29,18 +29,17 @@ export class InboxQueue {
     return this.#database.dialect === 'sqlite' ? sql`indexed by clerk_webhook_events_runnable` : sql``;
   }
 
-  /** Claims up to `limit` due events for `workerId`, inside `trx`, in due order. */
-  async claim(trx: Trx, workerId: string, limit: number, now = Date.now()): Promise<EventRow[]> {
+  /** Claims up to `limit` due events inside `trx`, in due order. */
+  async claim(trx: Trx, limit: number, now = Date.now()): Promise<EventRow[]> {
     const due = sql`status in ('pending', 'failed') and next_attempt_at <= ${now} order by next_attempt_at limit ${limit}`;
-    // PostgreSQL: the row locks are the claim. Writing the rows here too would cost each event a
-    // second new row version, with an entry in every index of the inbox.
+    // The claim writes nothing. PostgreSQL: the row locks are the claim (writing the rows too would
+    // cost each event a new row version, with an entry in every index of the inbox). SQLite: the
+    // transaction began immediate, so it holds the only write lock until it commits the outcomes;
+    // stamping the rows here cost a rewrite of each one, invisible to every reader.
     const result =
       this.#database.dialect === 'postgres'
         ? await sql<EventRow>`select * from clerk_webhook_events where ${due} for update skip locked`.execute(trx)
-        : await sql<EventRow>`
-            update clerk_webhook_events set processed_by = ${workerId}
-             where svix_id in (select svix_id from clerk_webhook_events ${this.#runnableIndex} where ${due})
-            returning *`.execute(trx);
+        : await sql<EventRow>`select * from clerk_webhook_events ${this.#runnableIndex} where ${due}`.execute(trx);
     return result.rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.received_at - b.received_at);
   }
 

@@ -210,7 +210,7 @@ export class Worker {
     const reports: ProcessedInfo[] = [];
     try {
       const result = await this.#database.db.transaction().execute(async (trx): Promise<BatchResult> => {
-        const claimed = (await this.#queue.claim(trx, this.id, this.#claimSize)).map(parseClaimed);
+        const claimed = (await this.#queue.claim(trx, this.#claimSize)).map(parseClaimed);
         if (claimed.length === 0) return 'idle';
         const rows = this.#database.dialect === 'postgres' ? await takeEntities(trx, claimed.map((c) => ({ item: c, keys: keysOf(c.parsed) }))) : claimed;
         if (rows.length === 0) return 'blocked';
