@@ -7,10 +7,10 @@ import { createHash, createHmac, hash } from 'node:crypto';
  * a native object per call, which at 1 KB costs as much as the hashing itself. Here a small
  * payload is laid out once behind the precomputed inner key block and hashed with the one-shot
  * `crypto.hash`, then the outer key block with that digest: two native calls over the same bytes.
- * Digests travel as strings ('binary', that is latin1, and 'base64'): `crypto.hash` returns a Buffer through a slow
- * path that costs more than the hashing of a block (Node 20). Payloads above ONE_SHOT_MAX stream
- * through createHmac instead, where copying them would cost more than it saves. `crypto.hash`
- * came in Node 20.12; before that, every payload streams.
+ * Digests travel as strings ('binary', that is latin1, and 'base64'): `crypto.hash` returns a
+ * Buffer through a slow path that costs more than the hashing of a block (Node 20). Payloads above
+ * ONE_SHOT_MAX stream through createHmac instead, where copying them would cost more than it
+ * saves. `crypto.hash` came in Node 20.12; before that, every payload streams.
  */
 
 const BLOCK = 64;
