@@ -77,7 +77,7 @@ export async function benchProcess(options: { url?: string; events?: number; ent
   const url = options.url ?? join(dir, 'process.db');
   const database = await openDatabase(url);
   try {
-    await migrateToLatest(database.db, database.dialect);
+    await migrateToLatest(database);
     await fillBacklog(database, mixedEvents(count, options.entities));
     const processes = options.workers ?? 0;
     let peakRss = process.memoryUsage().rss;

@@ -101,7 +101,7 @@ for (const dialect of testDialects()) describe(`clerk-sync backfill [${dialect}]
     // What webhooks already brought: a newer version of one user, the deletion of another, an old version of the third.
     const database = await openDatabase(db);
     try {
-      await migrateToLatest(database.db, database.dialect);
+      await migrateToLatest(database);
       await database.db.transaction().execute(async (trx) => {
         const ctx = (eventTime: number) => ({ trx, eventTime, instanceId: 'ins_x' });
         await applyEvent('user.updated', { ...olderInApi, first_name: 'FromWebhook', updated_at: T0 + 5000 } as Payload, ctx(T0 + 5000));

@@ -132,7 +132,7 @@ for (const dialect of testDialects()) {
         assert.equal(body.status, 'not_ready');
         assert.deepEqual(body.pending_migrations.slice(0, 2), ['001-core', '002-catalog']);
         assert.match(body.reason, /migrations not applied: .*run `clerk-sync migrate`/);
-        await migrateToLatest(database.db, database.dialect);
+        await migrateToLatest(database);
         assert.equal((await handler(new Request('http://x/readyz'))).status, 200);
       } finally {
         await database.close();

@@ -4,7 +4,7 @@ import { openDatabase } from '../src/store/database.js';
 import { eventFixture } from '../src/events/fixtures.js';
 import { signWebhook } from '../src/verify/index.js';
 import { startServe, startWorker } from './support/cli.js';
-import { freshDatabaseUrl } from './support/db.js';
+import { freshDatabaseUrl, testTargets } from './support/db.js';
 import { newSecret, waitFor } from './support/env.js';
 
 /** Deterministic shuffle so a failure can be replayed. */
@@ -18,9 +18,10 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return items;
 }
 
-describe('many receivers and workers on one PostgreSQL database', () => {
+// PostgreSQL directly, and through a transaction-mode PgBouncer by its plain URL.
+for (const target of testTargets().filter((t) => t !== 'sqlite')) describe(`many receivers and workers on one PostgreSQL database [${target}]`, () => {
   it('2 receivers and 3 workers apply 10,000 deliveries (with duplicates) exactly once, newest state wins', async () => {
-    const url = await freshDatabaseUrl('postgres');
+    const url = await freshDatabaseUrl(target);
     const secret = newSecret();
     const env = { CLERK_WEBHOOK_SIGNING_SECRET: secret };
     const receivers = [await startServe(['--db', url, '--no-worker'], env), await startServe(['--db', url, '--no-worker'], env)];

@@ -5,12 +5,12 @@ import { eventFixture } from '../src/events/fixtures.js';
 import { syncTables } from '../src/sync/processor.js';
 import type { EventProcessor } from '../src/worker/worker.js';
 import { runCli, startServe } from './support/cli.js';
-import { freshDatabaseUrl, testDialects } from './support/db.js';
+import { freshDatabaseUrl, testTargets, type TestTarget } from './support/db.js';
 import { newSecret, waitFor } from './support/env.js';
 import { startService, type TestService } from './support/service.js';
 
 /** A clerk-sync whose processing of user.updated fails once and for all (no retries): those events end `dead`. */
-async function storeEvents(dialect: 'sqlite' | 'postgres') {
+async function storeEvents(dialect: TestTarget) {
   const url = await freshDatabaseUrl(dialect);
   const failUpdates: EventProcessor = async (trx, event, row) => {
     if (event.type === 'user.updated') throw new Error('simulated outage of a downstream system');
@@ -45,7 +45,7 @@ async function storeEvents(dialect: 'sqlite' | 'postgres') {
   return { url, ids, userId: user.data.id as string };
 }
 
-for (const dialect of testDialects()) describe(`clerk-sync replay [${dialect}]`, () => {
+for (const dialect of testTargets()) describe(`clerk-sync replay [${dialect}]`, () => {
   it('selects by status and time, processes again locally, summary and non-zero exit when one still fails', async () => {
     const { url, ids, userId } = await storeEvents(dialect);
     const dry = await runCli(['replay', '--status', 'dead', '--since', '1h', '--db', url, '--dry-run']);

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventFixture } from '../src/events/fixtures.js';
 import { asJson, waitFor } from './support/env.js';
-import { testDialects } from './support/db.js';
+import { testTargets } from './support/db.js';
 import { startService, type TestService } from './support/service.js';
 
-for (const dialect of testDialects()) describe(`sync of users, organizations and memberships [${dialect}]`, () => {
+for (const dialect of testTargets()) describe(`sync of users, organizations and memberships [${dialect}]`, () => {
   let svc: TestService;
   before(async () => {
     svc = await startService({ dialect, worker: { pollIntervalMs: 20 } });

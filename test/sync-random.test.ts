@@ -11,8 +11,7 @@ import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eventFixture } from '../src/events/fixtures.js';
 import pg from 'pg';
-import type { DialectName } from '../src/store/dialect.js';
-import { freshDatabaseUrl, testDialects } from './support/db.js';
+import { freshDatabaseUrl, testTargets, type TestTarget } from './support/db.js';
 import { asBool, waitFor } from './support/env.js';
 import { startService, type TestService } from './support/service.js';
 import { Rng } from './support/random.js';
@@ -252,11 +251,11 @@ function expectedState(world: ReturnType<typeof generate>) {
  * quick retry must then apply it. Deadlocks are detected after 20 ms instead of 1 s to keep the
  * test short. SQLite has a single writer.
  */
-const WORKERS = { sqlite: 1, postgres: 4 } as const;
+const WORKERS = { sqlite: 1, postgres: 4, pgbouncer: 4 } as const;
 
-async function databaseFor(dialect: DialectName): Promise<string> {
+async function databaseFor(dialect: TestTarget): Promise<string> {
   const url = await freshDatabaseUrl(dialect);
-  if (dialect === 'postgres') {
+  if (dialect !== 'sqlite') {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const { rows } = await client.query<{ name: string }>('select current_database() as name');
@@ -266,7 +265,7 @@ async function databaseFor(dialect: DialectName): Promise<string> {
   return url;
 }
 
-for (const dialect of testDialects()) describe(`randomized delivery converges [${dialect}, ${WORKERS[dialect]} worker(s)] (CLERK_SYNC_SEED=${SEED})`, () => {
+for (const dialect of testTargets()) describe(`randomized delivery converges [${dialect}, ${WORKERS[dialect]} worker(s)] (CLERK_SYNC_SEED=${SEED})`, () => {
   let svc: TestService;
   before(async () => {
     svc = await startService({

@@ -16,7 +16,7 @@ import { createVerifier } from '../../src/verify/index.js';
 
 const [path = ':memory:', durability = 'normal', commit = 'group'] = process.argv.slice(2);
 const database = await openDatabase(path, { durability: durability === 'full' ? 'full' : 'normal' });
-await migrateToLatest(database.db, database.dialect);
+await migrateToLatest(database);
 const inbox = new InboxWriter(database, () => {}, { maxBatch: commit === 'single' ? 1 : undefined });
 const receiver = new WebhookReceiver({ verifier: createVerifier(process.env.CLERK_WEBHOOK_SIGNING_SECRET!), inbox });
 const server = createServer(nodeWebhookHandler({ receiver }));

@@ -1,10 +1,24 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { parseDuration, UNIT_MS, type DurationUnit } from '../duration.js';
 import type { Logger } from '../log.js';
-import { DEFAULT_DATABASE } from '../store/database.js';
+import { DEFAULT_DATABASE, type OpenDatabaseOptions } from '../store/database.js';
+import { DIRECT_URL_ENV, POOL_MODE_ENV, type PgPoolMode } from '../store/pool-mode.js';
 
 export const dbOption = () =>
   new Option('--db <url>', 'SQLite file path or postgres:// URL').env('DATABASE_URL').default(DEFAULT_DATABASE);
+
+/** How PostgreSQL is reached; only matters behind a pooler (see docs/deploy.md). */
+export const pgPoolModeOption = () =>
+  new Option('--pg-pool-mode <mode>', "PostgreSQL behind a pooler: transaction (PgBouncer/Supavisor in transaction mode) or session; detected from the URL when not given (Neon's -pooler hosts, Supabase's port 6543, ?pgbouncer=true)")
+    .choices(['session', 'transaction'])
+    .env(POOL_MODE_ENV);
+
+export const directUrlOption = () => new Option('--direct-url <url>', 'PostgreSQL URL past the pooler, used for migrations and LISTEN').env(DIRECT_URL_ENV);
+
+/** The database options a command was given, for openDatabase. */
+export function pgSettings(opts: { pgPoolMode?: string; directUrl?: string }): Pick<OpenDatabaseOptions, 'pgPoolMode' | 'directUrl'> {
+  return { pgPoolMode: opts.pgPoolMode as PgPoolMode | undefined, directUrl: opts.directUrl };
+}
 
 export const secretOption = (what = 'signing secret (whsec_...); several separated by spaces or commas for rotation') =>
   new Option('--secret <whsec>', what).env('CLERK_WEBHOOK_SIGNING_SECRET');

@@ -1,6 +1,7 @@
 import { Kysely } from 'kysely';
-import type { Logger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import type { DialectName } from './dialect.js';
+import { choosePoolMode, DIRECT_URL_ENV, POOL_MODE_ENV, type PgPoolMode } from './pool-mode.js';
 import type { ClerkSyncDatabase } from './schema.js';
 import { openSqlite, type SqliteDurability } from './sqlite.js';
 
@@ -9,11 +10,18 @@ export interface Database {
   readonly dialect: DialectName;
   /** Where it points, with any password removed: safe to log. */
   readonly description: string;
+  /** PostgreSQL: how the URL reaches the server (see pool-mode.ts). Null on SQLite. */
+  readonly poolMode: PgPoolMode | null;
   /**
    * Calls `onCommit` when another process commits new events (PostgreSQL LISTEN/NOTIFY). Null on
    * SQLite, where one process writes and notifies its own worker directly.
    */
   subscribeToEvents(onCommit: () => void, logger: Logger): { close(): Promise<void> } | null;
+  /**
+   * Runs `work` where schema changes belong: over DIRECT_URL's own connection when one is given
+   * (the pooler stays out of migrations), else on `db`.
+   */
+  direct<T>(work: (db: Kysely<ClerkSyncDatabase>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -22,6 +30,14 @@ export interface OpenDatabaseOptions {
   durability?: SqliteDurability;
   /** PostgreSQL only: connections per process. */
   poolSize?: number;
+  /** PostgreSQL only: close connections idle this long (ms). */
+  idleTimeoutMs?: number;
+  /** PostgreSQL only: `session` or `transaction`; default $CLERK_SYNC_PG_POOL_MODE, else detected from the URL (pool-mode.ts). */
+  pgPoolMode?: PgPoolMode;
+  /** PostgreSQL only: a URL past the pooler, for migrations and LISTEN. Default $DIRECT_URL. */
+  directUrl?: string;
+  /** Where warnings go (a pooler detected, a DIRECT_URL ignored); default: stderr. */
+  logger?: Logger;
 }
 
 export const DEFAULT_DATABASE = './clerk-sync.db';
@@ -31,21 +47,65 @@ export const DEFAULT_DATABASE = './clerk-sync.db';
  * (`sqlite:` or `file:` prefixes allowed, `:memory:` for a throwaway database).
  */
 export async function openDatabase(url: string = DEFAULT_DATABASE, options: OpenDatabaseOptions = {}): Promise<Database> {
-  if (/^postgres(ql)?:\/\//i.test(url)) {
-    const { openPostgres } = await import('./postgres.js');
-    const { listen, EVENTS_CHANNEL } = await import('./postgres-listen.js');
-    const db = openPostgres(url, { poolSize: options.poolSize });
-    return {
-      db,
-      dialect: 'postgres',
-      description: redactUrl(url),
-      subscribeToEvents: (onCommit, logger) => listen(url, EVENTS_CHANNEL, onCommit, logger),
-      close: () => db.destroy(),
-    };
-  }
+  if (isPostgresUrl(url)) return openPostgresDatabase(url, options);
   const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
   const { db } = openSqlite(path, { durability: options.durability });
-  return { db, dialect: 'sqlite', description: `sqlite:${path}`, subscribeToEvents: () => null, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', description: `sqlite:${path}`, poolMode: null, subscribeToEvents: () => null, direct: (work) => work(db), close: () => db.destroy() };
+}
+
+const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//i.test(url);
+
+async function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Promise<Database> {
+  const { openPostgres } = await import('./postgres.js');
+  const { listen, EVENTS_CHANNEL } = await import('./postgres-listen.js');
+  const logger = options.logger ?? createLogger('warn');
+  const { mode } = choosePoolMode(url, options.pgPoolMode ?? process.env[POOL_MODE_ENV]);
+  const directUrl = usableDirectUrl(url, options.directUrl ?? process.env[DIRECT_URL_ENV], logger);
+  const postgres = openPostgres(url, { mode, logger, poolSize: options.poolSize, idleTimeoutMs: options.idleTimeoutMs });
+  return {
+    db: postgres.db,
+    dialect: 'postgres',
+    description: redactUrl(url),
+    get poolMode() {
+      return postgres.mode;
+    },
+    // A transaction-mode pooler delivers notifications to no one in particular: LISTEN only
+    // past it; without a direct URL the worker polls.
+    subscribeToEvents: (onCommit, log) => {
+      if (directUrl) return listen(directUrl, EVENTS_CHANNEL, onCommit, log);
+      return postgres.mode === 'session' ? listen(url, EVENTS_CHANNEL, onCommit, log) : null;
+    },
+    async direct(work) {
+      if (!directUrl) return work(postgres.db);
+      const direct = openPostgres(directUrl, { mode: 'session', logger, poolSize: 1 });
+      try {
+        return await work(direct.db);
+      } finally {
+        await direct.db.destroy();
+      }
+    },
+    close: () => postgres.db.destroy(),
+  };
+}
+
+/**
+ * DIRECT_URL when it names the same database as `url` (a Prisma app's DIRECT_URL may belong to
+ * another database than the one clerk-sync was given: migrating that one would be wrong).
+ */
+function usableDirectUrl(url: string, directUrl: string | undefined, logger: Logger): string | null {
+  if (!directUrl || directUrl.trim() === '') return null;
+  const dbName = (u: string) => {
+    try {
+      return decodeURIComponent(new URL(u).pathname.replace(/^\//, '')) || null;
+    } catch {
+      return null;
+    }
+  };
+  if (!isPostgresUrl(directUrl) || dbName(directUrl) !== dbName(url)) {
+    logger.warn(`${DIRECT_URL_ENV} is not used: it does not name the same PostgreSQL database as the database URL`, { direct_url: redactUrl(directUrl), database: redactUrl(url) });
+    return null;
+  }
+  return directUrl;
 }
 
 export function redactUrl(url: string): string {

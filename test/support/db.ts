@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { DialectName } from '../../src/store/dialect.js';
 import { onFileEnd, tempDbPath } from './env.js';
+import { startPgBouncer, type PgBouncer } from './pgbouncer.js';
 
 /** Where tests create their PostgreSQL databases; the server must be reachable (tests fail, never skip). */
 export const TEST_PG_URL = process.env.CLERK_SYNC_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -12,8 +13,31 @@ export function testDialects(): DialectName[] {
   return list.filter((d): d is DialectName => d === 'sqlite' || d === 'postgres');
 }
 
+/**
+ * Where a suite runs: a dialect, or `pgbouncer`: PostgreSQL through a real PgBouncer in
+ * transaction mode, reached by its plain URL (nothing tells clerk-sync it is pooled).
+ */
+export type TestTarget = DialectName | 'pgbouncer';
+
+/** testDialects() and, unless CLERK_SYNC_TEST_DIALECTS leaves it out, `pgbouncer`. */
+export function testTargets(): TestTarget[] {
+  const list = (process.env.CLERK_SYNC_TEST_DIALECTS ?? 'sqlite,postgres,pgbouncer').split(',').map((s) => s.trim());
+  return list.filter((d): d is TestTarget => d === 'sqlite' || d === 'postgres' || d === 'pgbouncer');
+}
+
+/** The SQL dialect a target speaks. */
+export const dialectOf = (target: TestTarget): DialectName => (target === 'sqlite' ? 'sqlite' : 'postgres');
+
+let bouncer: Promise<PgBouncer> | undefined;
+
+/** One PgBouncer per test file, in front of the test server. */
+export function testPgBouncer(): Promise<PgBouncer> {
+  const server = new URL(TEST_PG_URL);
+  return (bouncer ??= startPgBouncer({ host: server.hostname, port: Number(server.port || 5432) }));
+}
+
 /** A fresh, empty database of the given dialect, dropped when the test file ends. */
-export async function freshDatabaseUrl(dialect: DialectName): Promise<string> {
+export async function freshDatabaseUrl(dialect: TestTarget): Promise<string> {
   if (dialect === 'sqlite') return tempDbPath();
   const name = `clerk_sync_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_PG_URL });
@@ -30,6 +54,7 @@ export async function freshDatabaseUrl(dialect: DialectName): Promise<string> {
     await c.query(`drop database if exists ${name} with (force)`);
     await c.end();
   });
+  if (dialect === 'pgbouncer') return (await testPgBouncer()).url(name);
   const url = new URL(TEST_PG_URL);
   url.pathname = `/${name}`;
   return url.toString();

@@ -2,8 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createClerkSync, type ClerkSync, type ClerkSyncOptions } from '../../src/clerk-sync.js';
 import { createHttpServer, type ServerOptions } from '../../src/http/server.js';
 import { signWebhook } from '../../src/verify/index.js';
-import type { DialectName } from '../../src/store/dialect.js';
-import { freshDatabaseUrl } from './db.js';
+import { freshDatabaseUrl, type TestTarget } from './db.js';
 import { newSecret } from './env.js';
 
 export interface TestService {
@@ -18,7 +17,7 @@ export interface TestService {
 }
 
 /** A real clerk-sync (receiver + worker + HTTP server on loopback) on a fresh database. */
-export async function startService(options: ClerkSyncOptions & { dialect?: DialectName; http?: ServerOptions } = {}): Promise<TestService> {
+export async function startService(options: ClerkSyncOptions & { dialect?: TestTarget; http?: ServerOptions } = {}): Promise<TestService> {
   const { dialect = 'sqlite', http, ...rest } = options;
   const secret = typeof options.secret === 'string' ? options.secret : newSecret();
   const sync = await createClerkSync({ database: await freshDatabaseUrl(dialect), ...rest, secret });

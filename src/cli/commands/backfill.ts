@@ -3,7 +3,7 @@ import { BACKFILL_RESOURCES, ClerkApi, ClerkApiError, DEFAULT_CLERK_API_URL, key
 import { createLogger } from '../../log.js';
 import { openDatabase } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
-import { dbOption, numberIn, waitForDatabase } from '../options.js';
+import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, numberIn, waitForDatabase } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
 import { formatDuration } from '../delivery/svix-schedule.js';
 
@@ -38,6 +38,8 @@ export function backfillCommand(): Command {
   return new Command('backfill')
     .description('import existing users, organizations and memberships from Clerk\'s Backend API, never overwriting newer webhook data; resumable')
     .addOption(dbOption())
+    .addOption(pgPoolModeOption())
+    .addOption(directUrlOption())
     .addOption(new Option('--secret-key <sk>', 'Clerk Secret Key (sk_live_... / sk_test_...)').env('CLERK_SECRET_KEY'))
     .addOption(new Option('--api-url <url>', 'Clerk Backend API base URL').default(DEFAULT_CLERK_API_URL))
     .addOption(new Option('--only <resources>', 'users, organizations, memberships (comma separated)').argParser(resources))
@@ -53,7 +55,7 @@ export function backfillCommand(): Command {
       } catch {
         throw new InvalidArgumentError(`--api-url must be a URL such as ${DEFAULT_CLERK_API_URL}, got "${opts.apiUrl}"`);
       }
-      const database = await openDatabase(opts.db);
+      const database = await openDatabase(opts.db, pgSettings(opts));
       let bar: Progress | null = null;
       const note = (text: string) => (bar ? bar.note(text) : console.error(text));
       const controller = new AbortController();
@@ -65,7 +67,7 @@ export function backfillCommand(): Command {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
       try {
-        await waitForDatabase(() => migrateToLatest(database.db, database.dialect), createLogger('warn'));
+        await waitForDatabase(() => migrateToLatest(database), createLogger('warn'));
         const api = new ClerkApi({
           apiUrl: opts.apiUrl,
           secretKey: opts.secretKey,

@@ -4,7 +4,7 @@ import { getEvent, listEvents, MAX_PAGE_SIZE } from '../../inbox/browse.js';
 import type { RelatedRow } from '../../admin/client.js';
 import { openDatabase } from '../../store/database.js';
 import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';
-import { dbOption, numberIn, positiveInt } from '../options.js';
+import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, numberIn, positiveInt } from '../options.js';
 
 function time(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
@@ -56,6 +56,8 @@ export function eventsCommand(): Command {
     .command('list')
     .description('list events, newest first')
     .addOption(dbOption())
+    .addOption(pgPoolModeOption())
+    .addOption(directUrlOption())
     .addOption(new Option('--limit <n>', `at most n events (1-${MAX_PAGE_SIZE})`).default(50).argParser((v) => numberIn('--limit', 1, MAX_PAGE_SIZE)(String(positiveInt('--limit')(v)))))
     .option('--json', 'print JSON lines');
   addFilterOptions(list);
@@ -64,7 +66,7 @@ export function eventsCommand(): Command {
     const filter = filterFrom(opts);
     const remote = remoteClient(opts);
     if (remote) return printList((await remote.listEvents(filter, { limit: opts.limit })).events, opts.json === true);
-    const database = await openDatabase(opts.db);
+    const database = await openDatabase(opts.db, pgSettings(opts));
     try {
       printList((await listEvents(database, filter, { limit: opts.limit })).events, opts.json === true);
     } finally {
@@ -77,6 +79,8 @@ export function eventsCommand(): Command {
     .description('show one event: status, headers, payload, and every processing attempt')
     .argument('<svix-id>')
     .addOption(dbOption())
+    .addOption(pgPoolModeOption())
+    .addOption(directUrlOption())
     .option('--json', 'print JSON');
   addRemoteOptions(show);
   show.addHelpText('after', SHOW_HELP).action(async (svixId: string, opts) => {
@@ -91,7 +95,7 @@ export function eventsCommand(): Command {
         event = null;
       }
     } else {
-      const database = await openDatabase(opts.db);
+      const database = await openDatabase(opts.db, pgSettings(opts));
       try {
         event = await getEvent(database, svixId);
       } finally {

@@ -9,7 +9,7 @@ import { Worker } from '../../worker/worker.js';
 import { isSuccess, sendSigned } from '../delivery/send.js';
 import { SVIX_TIMEOUT_MS } from '../delivery/svix-schedule.js';
 import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';
-import { dbOption, duration, secretOption } from '../options.js';
+import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, duration, secretOption } from '../options.js';
 import { createProgress } from '../progress.js';
 
 const CHUNK = 500;
@@ -138,6 +138,8 @@ export function replayCommand(): Command {
     .description('process stored events again, or re-deliver them re-signed to another URL')
     .argument('[svix-id...]', 'svix-id of each event to replay (or select with the options below)')
     .addOption(dbOption())
+    .addOption(pgPoolModeOption())
+    .addOption(directUrlOption())
     .option('--all', 'every stored event (instead of ids or a filter)')
     .option('--to <url>', 're-deliver each selected event to this endpoint instead of processing it here')
     .addOption(secretOption('with --to: the secret the target verifies with (whsec_...)'))
@@ -170,9 +172,9 @@ export function replayCommand(): Command {
       return;
     }
 
-    const database = await openDatabase(opts.db);
+    const database = await openDatabase(opts.db, pgSettings(opts));
     try {
-      await migrateToLatest(database.db, database.dialect);
+      await migrateToLatest(database);
       const ids = await selectIds(database, filter);
       const found = new Set(ids);
       const missing = svixIds.filter((id) => !found.has(id));

@@ -8,7 +8,7 @@ import { ClerkSyncMetrics, METRICS_TOKEN_ENV } from '../../metrics/metrics.js';
 import { openDatabase } from '../../store/database.js';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../../worker/retry-schedule.js';
 import { stopOnSignal } from '../shutdown.js';
-import { dbOption, port, positiveInt, secretOption, waitForDatabase } from '../options.js';
+import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, port, positiveInt, secretOption, waitForDatabase } from '../options.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -16,6 +16,8 @@ export function serveCommand(): Command {
     .addOption(new Option('-p, --port <port>', 'port to listen on').env('PORT').default(8080).argParser(port))
     .addOption(new Option('--host <host>', 'address to listen on').env('HOST').default('0.0.0.0'))
     .addOption(dbOption())
+    .addOption(pgPoolModeOption())
+    .addOption(directUrlOption())
     .addOption(secretOption())
     .addOption(new Option('--path <path>', 'webhook endpoint path').default(DEFAULT_WEBHOOK_PATH))
     .addOption(new Option('--max-body-bytes <n>', 'largest accepted body').env('CLERK_SYNC_MAX_BODY_BYTES').default(DEFAULT_MAX_BODY_BYTES).argParser(positiveInt('--max-body-bytes')))
@@ -42,7 +44,7 @@ admin API), CLERK_SYNC_METRICS_TOKEN (protects /metrics). Endpoints: POST /api/w
       const adminToken = tokenFromEnv(ADMIN_TOKEN_ENV);
       const metricsToken = tokenFromEnv(METRICS_TOKEN_ENV);
       const metrics = new ClerkSyncMetrics();
-      const database = await openDatabase(opts.db, { durability: opts.durability, poolSize: opts.concurrency + 4 });
+      const database = await openDatabase(opts.db, { ...pgSettings(opts), logger, durability: opts.durability, poolSize: opts.concurrency + 4 });
       const sync = await createClerkSync({
         secret: opts.secret,
         database,
