@@ -7,7 +7,10 @@ import { syncTables } from './sync/processor.js';
 import { WebhookReceiver, type IncomingWebhook } from './http/receiver.js';
 import type { ReceiverResponse } from './http/response.js';
 import { createVerifier, type VerifyOptions } from './verify/index.js';
-import { Worker, type EventProcessor, type ProcessedInfo } from './worker/worker.js';
+import { Worker, type DrainSummary, type EventProcessor, type ProcessedInfo } from './worker/worker.js';
+import { detectServerless } from './serverless/runtime.js';
+import { ServerlessProcessing, type ServerlessOptions, type WaitUntil } from './serverless/processing.js';
+import { DEFAULT_DRAIN_BUDGET_MS } from './serverless/drain-handler.js';
 import { EventHandlers } from './handlers/registry.js';
 import { DEFAULT_HANDLER_TIMEOUT_MS, handlingProcessor } from './handlers/processor.js';
 import { syncFilter, type SyncOption } from './handlers/sync-filter.js';
@@ -35,6 +38,20 @@ export interface ClerkSyncOptions<AppDatabase = {}> {
   verify?: VerifyOptions;
   /** Worker settings, or false for a receiver that only stores (another process works the inbox). */
   worker?: false | { concurrency?: number; batchSize?: number; retrySchedule?: readonly number[]; pollIntervalMs?: number };
+  /**
+   * For hosts that freeze the process once it has answered (Vercel, Netlify, AWS Lambda): no
+   * worker loop; each stored delivery is followed by processing what is due, after the answer
+   * (`waitUntil`) or before it, and `drain()` serves a scheduler's route. Default: on when such a
+   * host is detected (VERCEL, AWS_LAMBDA_FUNCTION_NAME, NETLIFY), or as $CLERK_SYNC_SERVERLESS
+   * says; `true`/`false` or options force it. It also keeps the PostgreSQL pool at 2 connections.
+   */
+  serverless?: boolean | ServerlessOptions;
+  /**
+   * Serverless only: how to keep the function running after its answer, to process then: `after`
+   * from `next/server` (the Next.js adapter finds it itself), `waitUntil` from `@vercel/functions`,
+   * Netlify's `context.waitUntil`. Without it, events are processed before the answer, within the budget.
+   */
+  waitUntil?: WaitUntil;
   /** The built-in processing step (narrowed by `sync`, followed by `handlers`); default: sync the clerk_* tables. */
   process?: EventProcessor;
   /**
@@ -68,11 +85,22 @@ export interface ClerkSync<AppDatabase = {}> {
   handleRequest(request: Request): Promise<Response>;
   /** Framework-free form of handleRequest, for adapters that already hold the raw body. */
   receive(input: IncomingWebhook): Promise<ReceiverResponse>;
+  /** Whether this instance runs as on a serverless host (see ClerkSyncOptions.serverless). */
+  readonly serverless: boolean;
+  /**
+   * Processes the events that are due now, within `budgetMs` (default 8000), and says what it did:
+   * the work of a scheduler's drain route (see drainHandler), or of a one-off script.
+   */
+  drain(options?: { budgetMs?: number }): Promise<DrainSummary>;
   /** Applies migrations and starts the worker. */
   start(): Promise<void>;
   /** Stops the worker after its in-flight events and closes the database (if it opened it). */
   stop(): Promise<void>;
 }
+
+/** Serverless PostgreSQL pool: connections per instance, and how long one may sit idle (ms). */
+const SERVERLESS_POOL_SIZE = 2;
+const SERVERLESS_IDLE_TIMEOUT_MS = 5_000;
 
 export function resolveSecret(secret: string | readonly string[] | undefined): string | readonly string[] {
   const value = secret ?? process.env[SECRET_ENV];
@@ -103,14 +131,37 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
   } catch (error) {
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
-  const ownsDatabase = typeof options.database !== 'object';
-  const database = typeof options.database === 'object' ? options.database : await openDatabase(options.database, { durability: options.durability });
   const logger = options.logger ?? silentLogger;
+  let runtime;
+  try {
+    runtime = options.serverless === undefined ? detectServerless() : { serverless: options.serverless !== false, reason: 'the serverless option' };
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const ownsDatabase = typeof options.database !== 'object';
+  const database =
+    typeof options.database === 'object'
+      ? options.database
+      : await openDatabase(options.database, {
+          durability: options.durability,
+          logger,
+          // Many instances, each mostly idle: a small pool that lets go of its connections soon.
+          ...(runtime.serverless ? { poolSize: SERVERLESS_POOL_SIZE, idleTimeoutMs: SERVERLESS_IDLE_TIMEOUT_MS } : {}),
+        });
 
   const processor = handlingProcessor({ base: options.process ?? syncTables, shouldSync, handlers, timeoutMs: handlerTimeoutMs, logger });
   const worker = options.worker === false ? null : new Worker({ database, process: processor, logger, onProcessed: options.onProcessed, ...options.worker });
+  const serverless = runtime.serverless && worker ? new ServerlessProcessing(worker, { ...(typeof options.serverless === 'object' ? options.serverless : {}), waitUntil: options.waitUntil }, logger) : null;
   const inbox = new InboxWriter(database, () => worker?.notify());
-  const receiver = new WebhookReceiver({ verifier, inbox, maxBodyBytes: options.maxBodyBytes, logger, onRejected: options.onRejected, onStored: options.onStored });
+  const receiver = new WebhookReceiver({
+    verifier,
+    inbox,
+    maxBodyBytes: options.maxBodyBytes,
+    logger,
+    onRejected: options.onRejected,
+    onStored: options.onStored,
+    afterStored: serverless ? () => serverless.afterStored() : undefined,
+  });
 
   const sync: ClerkSync<AppDatabase> = {
     database,
@@ -127,10 +178,18 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
     worker,
     handleRequest: (request) => receiver.handle(request),
     receive: (input) => receiver.receive(input),
+    serverless: runtime.serverless,
+    async drain({ budgetMs = DEFAULT_DRAIN_BUDGET_MS } = {}) {
+      if (!worker) throw new ConfigError('this instance was created with `worker: false`, so it processes nothing; drain where events are processed');
+      const summary = await worker.processDue({ budgetMs });
+      logger.info('processed due events', { ...summary });
+      return summary;
+    },
     async start() {
       handlers.seal('register handlers before start(): events processed since would have missed this one. Pass them as the `handlers` option, or call on() right after createClerkSync()');
-      await migrateToLatest(database.db, database.dialect);
-      await worker?.start();
+      await migrateToLatest(database);
+      if (serverless) logger.info(`serverless: events are processed ${serverless.mode}, and by the drain route`, { because: runtime.reason });
+      else await worker?.start();
     },
     async stop() {
       await worker?.stop();

@@ -1,6 +1,7 @@
 /**
  * clerk-sync's public API. Subpaths: `clerk-sync/verify`, `clerk-sync/events`, and the framework
- * adapters `clerk-sync/next`, `clerk-sync/express`, `clerk-sync/fastify`, `clerk-sync/hono`, `clerk-sync/node`.
+ * adapters `clerk-sync/next`, `clerk-sync/express`, `clerk-sync/fastify`, `clerk-sync/hono`, `clerk-sync/node`,
+ * `clerk-sync/lambda`.
  */
 export { createClerkSync, ConfigError, SECRET_ENV, type ClerkSync, type ClerkSyncOptions } from './clerk-sync.js';
 export {
@@ -16,7 +17,11 @@ export {
 } from './handlers/index.js';
 export { WebhookReceiver, DEFAULT_MAX_BODY_BYTES, type IncomingWebhook } from './http/receiver.js';
 export { createHttpServer, DEFAULT_WEBHOOK_PATH } from './http/server.js';
-export { Worker, PermanentError, type EventProcessor, type ProcessedInfo, type WorkerOptions } from './worker/worker.js';
+export { Worker, PermanentError, type DrainSummary, type EventProcessor, type ProcessedInfo, type WorkerOptions } from './worker/worker.js';
+export { drainHandler, CRON_SECRET_ENV, type DrainHandlerOptions } from './serverless/drain-handler.js';
+export { detectServerless, SERVERLESS_ENV } from './serverless/runtime.js';
+export type { ServerlessOptions, WaitUntil } from './serverless/processing.js';
+export { choosePoolMode, POOL_MODE_ENV, DIRECT_URL_ENV, type PgPoolMode } from './store/pool-mode.js';
 export { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './worker/retry-schedule.js';
 export { openDatabase, DEFAULT_DATABASE, type Database, type OpenDatabaseOptions } from './store/database.js';
 export { migrateToLatest, pendingMigrations } from './store/migrate.js';

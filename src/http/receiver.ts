@@ -26,6 +26,11 @@ export interface ReceiverOptions {
   onRejected?: (code: string) => void;
   /** Called for each newly stored event (metrics). */
   onStored?: (type: string) => void;
+  /**
+   * Runs once a delivery is stored (or found stored already), before the answer goes out; it must
+   * not throw. Where no worker runs between requests, this is where events get processed.
+   */
+  afterStored?: () => Promise<void> | void;
 }
 
 /** Headers kept with each event: what is needed to re-verify, replay and debug it. */
@@ -99,16 +104,18 @@ export class WebhookReceiver {
       body: text,
       receivedAt: Date.now(),
     };
+    let duplicate: boolean;
     try {
-      const { duplicate } = await this.#opts.inbox.write(record);
-      if (!duplicate) this.#opts.onStored?.(record.type);
-      return jsonResponse(200, duplicate ? { received: true, duplicate: true } : { received: true });
+      ({ duplicate } = await this.#opts.inbox.write(record));
     } catch (error) {
       this.#log.error('could not store event; answered 503 so Svix retries it', { svix_id: record.svixId, type: record.type, error: error instanceof Error ? error.message : String(error) });
       return this.#reject(503, 'store_unavailable', `the event could not be stored: ${storeProblem(error)}. It was not accepted; retry after ${RETRY_AFTER_SECONDS} s (Svix does this automatically)`, {
         'retry-after': String(RETRY_AFTER_SECONDS),
       });
     }
+    if (!duplicate) this.#opts.onStored?.(record.type);
+    await this.#opts.afterStored?.();
+    return jsonResponse(200, duplicate ? { received: true, duplicate: true } : { received: true });
   }
 
   tooLarge(): ReceiverResponse {

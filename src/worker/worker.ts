@@ -8,6 +8,7 @@ import { InboxQueue, type EventRow } from '../inbox/queue.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Database } from '../store/database.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
+import { IDLE_IN_TRANSACTION_TIMEOUT_MS } from '../store/pool-mode.js';
 import { deferWrites, flushWrites, runLater } from '../store/statement-batch.js';
 import { entityKeys, takeEntities } from '../sync/entity-locks.js';
 import { LoopShare } from './loop-share.js';
@@ -33,6 +34,18 @@ export interface ProcessedInfo {
   attempt: number;
   durationMs: number;
   error?: string;
+}
+
+/** What Worker.processDue did: events by outcome, and whether due events are left for next time. */
+export interface DrainSummary {
+  processed: number;
+  done: number;
+  skipped: number;
+  failed: number;
+  dead: number;
+  /** The budget ran out with events still due. */
+  more_due: boolean;
+  duration_ms: number;
 }
 
 export interface WorkerOptions {
@@ -110,6 +123,11 @@ export class Worker {
     this.#loops = Array.from({ length: this.#concurrency }, () => this.#loop());
   }
 
+  /** Whether its loops run (start() until stop()); processDue works either way. */
+  get running(): boolean {
+    return this.#running;
+  }
+
   /** New events were committed: look for work now. */
   notify(): void {
     for (const [wake, onNotify] of this.#sleepers) if (onNotify) wake();
@@ -123,6 +141,33 @@ export class Worker {
     this.#loops = [];
     await this.#subscription?.close();
     this.#subscription = null;
+  }
+
+  /**
+   * Processes due events here and now, batch after batch, until none is due or `budgetMs` has
+   * passed (a batch that has begun finishes): how a serverless host, where no loop runs between
+   * requests, works the inbox after a response or from a scheduler. Needs no start(), and runs
+   * beside the loops if they run. A database that fails throws, after any batches that committed.
+   */
+  async processDue({ budgetMs }: { budgetMs: number }): Promise<DrainSummary> {
+    const startedAt = performance.now();
+    const deadline = startedAt + budgetMs;
+    const summary: DrainSummary = { processed: 0, done: 0, skipped: 0, failed: 0, dead: 0, more_due: false, duration_ms: 0 };
+    for (;;) {
+      const result = await this.#batch((info) => {
+        summary.processed++;
+        summary[info.outcome]++;
+      });
+      if (result === 'idle') break;
+      if (performance.now() >= deadline) {
+        const next = await this.#queue.nextDueAt();
+        summary.more_due = next !== null && next <= Date.now();
+        break;
+      }
+      if (result === 'blocked') await new Promise((r) => setTimeout(r, BLOCKED_PAUSE_MS));
+    }
+    summary.duration_ms = Math.round(performance.now() - startedAt);
+    return summary;
   }
 
   /** Resolves once nothing is due or in flight (for tests and one-shot commands). */
@@ -204,7 +249,7 @@ export class Worker {
    * (in a handler's own tables, say) rolls the batch back and it runs again: that is no failure of
    * its events.
    */
-  async #batch(): Promise<BatchResult> {
+  async #batch(onReport?: (info: ProcessedInfo) => void): Promise<BatchResult> {
     this.#busy++;
     const careful = this.#careful;
     const reports: ProcessedInfo[] = [];
@@ -219,6 +264,9 @@ export class Worker {
         // leaves its events pending (the inbox rows are committed durably by the receiver), and
         // the worker applies them again. Receivers' commits stay synchronous.
         if (this.#database.dialect === 'postgres') await runLater(trx, { sql: 'set local synchronous_commit = off', parameters: [] });
+        // Through a transaction-mode pooler no startup parameter cuts off a transaction that hangs:
+        // this one does, for this transaction only (postgres.ts sets it per connection otherwise).
+        if (this.#database.poolMode === 'transaction') await runLater(trx, { sql: `set local idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_TIMEOUT_MS}`, parameters: [] });
         const finished: Finished[] = [];
         const deadline = performance.now() + this.#batchBudgetMs;
         let applied = 0;
@@ -237,7 +285,10 @@ export class Worker {
         return 'worked';
       });
       if (result === 'worked') this.#careful = false;
-      for (const r of reports) this.#report(r);
+      for (const r of reports) {
+        this.#report(r);
+        onReport?.(r);
+      }
       return result;
     } catch (error) {
       if (isLockConflict(error)) {

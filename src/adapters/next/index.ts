@@ -1,8 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createClerkSync, type ClerkSync, type ClerkSyncOptions } from '../../clerk-sync.js';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ClerkSync, ClerkSyncOptions } from '../../clerk-sync.js';
+import { drainHandler } from '../../serverless/drain-handler.js';
+import type { WaitUntil } from '../../serverless/processing.js';
 import { toFetchResponse } from '../../http/response.js';
 import { createLogger, type LogLevel } from '../../log.js';
 import { nodeWebhookHandler } from '../node/index.js';
+import { sharedInstance, whenAwaited } from '../instance.js';
 import { receiverOf, type ClerkSyncSource } from '../source.js';
 
 export type { ClerkSyncSource } from '../source.js';
@@ -46,46 +52,55 @@ export interface NextClerkSync<AppDatabase = {}> {
   POST: AppRouteHandler;
   /** `export default clerkSyncNext(...).pagesApi` in pages/api/webhooks.ts (plus the bodyParser config). */
   pagesApi: PagesApiHandler;
-  /** The started instance: migrations applied, worker running. Created on first use, once per process. */
+  /**
+   * `export const GET = clerkSync.cron` in a route that Vercel Cron calls (app/api/cron/clerk-sync/route.ts):
+   * processes due events (retries coming due while no webhook arrives), behind `Authorization: Bearer $CRON_SECRET`.
+   */
+  cron: AppRouteHandler;
+  /** The started instance: migrations applied, worker running (unless serverless). Created on first use, once per process. */
   ready(): Promise<ClerkSync<AppDatabase>>;
 }
 
-type Registry = Map<string, Promise<ClerkSync<any>>>;
-const REGISTRY = Symbol.for('clerk-sync.next.instances');
-
 /**
  * clerk-sync for a Next.js app. Nothing happens at import (so `next build` needs no secret or
- * database): the first request (or `ready()`, e.g. from instrumentation.ts) creates the instance,
- * applies migrations and starts the worker in this process. The instance lives on globalThis, so
+ * database): the first request (or `ready()`, e.g. from instrumentation.ts) creates the instance
+ * and applies migrations. On a long-lived server it starts the worker in this process; on a
+ * serverless host (Vercel, Netlify, Lambda) events are processed after each response through
+ * next/server's `after()`, and `cron` serves a scheduler. The instance lives on globalThis, so
  * Next's separate bundles and dev-mode reloads share one instead of starting several workers.
  */
 export function clerkSyncNext<AppDatabase = {}>(options: NextClerkSyncOptions<AppDatabase> = {}): NextClerkSync<AppDatabase> {
   const { key = 'default', ...rest } = options;
   // Next apps have no other window on the worker: log like `clerk-sync serve` unless told otherwise.
-  const syncOptions = { ...rest, logger: rest.logger ?? createLogger((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info') };
-  const registry = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= new Map()) as Registry;
-  const ready = (): Promise<ClerkSync<AppDatabase>> => {
-    let instance = registry.get(key) as Promise<ClerkSync<AppDatabase>> | undefined;
-    if (!instance) {
-      instance = (async () => {
-        const sync = await createClerkSync(syncOptions);
-        try {
-          await sync.start();
-        } catch (error) {
-          await sync.stop().catch(() => {});
-          throw error;
-        }
-        return sync;
-      })();
-      registry.set(key, instance);
-      // A failed start (database down, missing secret) is retried on the next request.
-      instance.catch((error: unknown) => {
-        registry.delete(key);
-        syncOptions.logger.error('clerk-sync could not start', { error: error instanceof Error ? error.message : String(error) });
-      });
+  const logger = rest.logger ?? createLogger((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info');
+  const ready = sharedInstance<AppDatabase>(key, async () => ({ ...rest, logger, waitUntil: rest.waitUntil ?? (await nextAfter()) ?? undefined }), logger);
+  const lazy = whenAwaited(ready);
+  return { POST: appRouteHandler(lazy), pagesApi: pagesApiHandler(lazy), cron: drainHandler(lazy), ready };
+}
+
+/**
+ * `after` from next/server (Next.js 15.1 and later), or null. Looked up from this package, then
+ * from the app's directory (where `next start` runs), for a clerk-sync linked from elsewhere.
+ * The import is left to Node (webpackIgnore), so it is the very module the Next server runs.
+ */
+async function nextAfter(): Promise<WaitUntil | null> {
+  const load = async (specifier: string) => {
+    try {
+      const mod = (await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ specifier)) as { after?: unknown };
+      return typeof mod.after === 'function' ? (mod.after as WaitUntil) : null;
+    } catch {
+      return null;
     }
-    return instance;
   };
-  const lazy: PromiseLike<ClerkSync<AppDatabase>> = { then: (onFulfilled, onRejected) => ready().then(onFulfilled, onRejected) };
-  return { POST: appRouteHandler(lazy), pagesApi: pagesApiHandler(lazy), ready };
+  const fromApp = () => {
+    try {
+      return pathToFileURL(createRequire(join(process.cwd(), 'package.json')).resolve('next/server')).href;
+    } catch {
+      return null;
+    }
+  };
+  const fromHere = await load('next/server');
+  if (fromHere) return fromHere;
+  const url = fromApp();
+  return url ? load(url) : null;
 }
