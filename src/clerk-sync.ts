@@ -4,7 +4,7 @@ import { migrateToLatest } from './store/migrate.js';
 import { openDatabase, type Database } from './store/database.js';
 import type { SqliteDurability } from './store/sqlite.js';
 import { syncTables } from './sync/processor.js';
-import { WebhookReceiver, type IncomingWebhook } from './http/receiver.js';
+import { WebhookReceiver, type DeliveryContext, type IncomingWebhook } from './http/receiver.js';
 import type { ReceiverResponse } from './http/response.js';
 import { createVerifier, type VerifyOptions } from './verify/index.js';
 import { Worker, type DrainSummary, type EventProcessor, type ProcessedInfo } from './worker/worker.js';
@@ -81,10 +81,13 @@ export interface ClerkSync<AppDatabase = {}> {
   onAny(handler: EventHandler<ClerkWebhookEvent, AppDatabase>): this;
   readonly receiver: WebhookReceiver;
   readonly worker: Worker | null;
-  /** Fetch API webhook endpoint. Answers 200 only once the event is committed. */
-  handleRequest(request: Request): Promise<Response>;
+  /**
+   * Fetch API webhook endpoint. Answers 200 only once the event is committed. `context.waitUntil`:
+   * the host's per-request waitUntil (Netlify's `context.waitUntil`), used on a serverless host.
+   */
+  handleRequest(request: Request, context?: DeliveryContext): Promise<Response>;
   /** Framework-free form of handleRequest, for adapters that already hold the raw body. */
-  receive(input: IncomingWebhook): Promise<ReceiverResponse>;
+  receive(input: IncomingWebhook, context?: DeliveryContext): Promise<ReceiverResponse>;
   /** Whether this instance runs as on a serverless host (see ClerkSyncOptions.serverless). */
   readonly serverless: boolean;
   /**
@@ -160,7 +163,7 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
     logger,
     onRejected: options.onRejected,
     onStored: options.onStored,
-    afterStored: serverless ? () => serverless.afterStored() : undefined,
+    afterStored: serverless ? (context) => serverless.afterStored(context.waitUntil) : undefined,
   });
 
   const sync: ClerkSync<AppDatabase> = {
@@ -176,8 +179,8 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
     },
     receiver,
     worker,
-    handleRequest: (request) => receiver.handle(request),
-    receive: (input) => receiver.receive(input),
+    handleRequest: (request, context) => receiver.handle(request, context),
+    receive: (input, context) => receiver.receive(input, context),
     serverless: runtime.serverless,
     async drain({ budgetMs = DEFAULT_DRAIN_BUDGET_MS } = {}) {
       if (!worker) throw new ConfigError('this instance was created with `worker: false`, so it processes nothing; drain where events are processed');

@@ -153,6 +153,27 @@ for (const target of testTargets()) {
       assert.ok(await user(sync, event.data.id));
     });
 
+    it("a request's own waitUntil (Netlify's context.waitUntil) is used; one that refuses the work falls back to inline, warned once", async () => {
+      const secret = newSecret();
+      const warnings: string[] = [];
+      const sync = await instance(target, { secret, serverless: true, logger: { debug() {}, info() {}, error() {}, warn: (m) => void warnings.push(m) } });
+      const kept: Promise<unknown>[] = [];
+      const first = signedRequest(sync, eventFixture('user.created'), secret);
+      assert.equal((await sync.handleRequest(first, { waitUntil: (p) => void kept.push(p) })).status, 200);
+      assert.equal(kept.length, 1, "the request's waitUntil got the work");
+      await kept[0];
+      assert.equal((await status(sync, first.headers.get('svix-id')!))?.status, 'done');
+      const refusing = () => {
+        throw new Error('`after` was called outside a request scope');
+      };
+      for (let i = 0; i < 2; i++) {
+        const request = signedRequest(sync, eventFixture('user.created'), secret);
+        assert.equal((await sync.handleRequest(request, { waitUntil: refusing })).status, 200);
+        assert.equal((await status(sync, request.headers.get('svix-id')!))?.status, 'done', 'processed before the answer');
+      }
+      assert.equal(warnings.filter((w) => /waitUntil refused the work/.test(w)).length, 1);
+    });
+
     it('concurrent deliveries share one run instead of piling up transactions, and none is left behind', async () => {
       const secret = newSecret();
       const kept: Promise<unknown>[] = [];

@@ -17,6 +17,12 @@ export interface IncomingWebhook {
   body: Uint8Array;
 }
 
+/** What the host offers one request; passed on to `afterStored`. */
+export interface DeliveryContext {
+  /** Keeps the function running after the answer until the promise settles (e.g. Netlify's `context.waitUntil`). */
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
 export interface ReceiverOptions {
   verifier: Verifier;
   inbox: InboxWriter;
@@ -30,7 +36,7 @@ export interface ReceiverOptions {
    * Runs once a delivery is stored (or found stored already), before the answer goes out; it must
    * not throw. Where no worker runs between requests, this is where events get processed.
    */
-  afterStored?: () => Promise<void> | void;
+  afterStored?: (context: DeliveryContext) => Promise<void> | void;
 }
 
 /** Headers kept with each event: what is needed to re-verify, replay and debug it. */
@@ -54,7 +60,7 @@ export class WebhookReceiver {
   }
 
   /** Fetch API entry point: Request in, Response out. */
-  async handle(request: Request): Promise<Response> {
+  async handle(request: Request, context: DeliveryContext = {}): Promise<Response> {
     if (request.method !== 'POST') return toFetchResponse(this.#methodNotAllowed(request.method));
     const declared = Number(request.headers.get('content-length') ?? 0);
     if (declared > this.maxBodyBytes) return toFetchResponse(this.tooLarge());
@@ -65,10 +71,10 @@ export class WebhookReceiver {
       if (error instanceof BodyTooLargeError) return toFetchResponse(this.tooLarge());
       return toFetchResponse(this.#reject(400, 'unreadable_body', `could not read the request body (${error instanceof Error ? error.message : String(error)}); resend the request`));
     }
-    return toFetchResponse(await this.receive({ method: request.method, headers: request.headers, body }));
+    return toFetchResponse(await this.receive({ method: request.method, headers: request.headers, body }, context));
   }
 
-  async receive(req: IncomingWebhook): Promise<ReceiverResponse> {
+  async receive(req: IncomingWebhook, context: DeliveryContext = {}): Promise<ReceiverResponse> {
     if (req.method !== 'POST') return this.#methodNotAllowed(req.method);
     if (req.body.byteLength > this.maxBodyBytes) return this.tooLarge();
 
@@ -114,7 +120,7 @@ export class WebhookReceiver {
       });
     }
     if (!duplicate) this.#opts.onStored?.(record.type);
-    await this.#opts.afterStored?.();
+    await this.#opts.afterStored?.(context);
     return jsonResponse(200, duplicate ? { received: true, duplicate: true } : { received: true });
   }
 

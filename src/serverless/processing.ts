@@ -28,6 +28,7 @@ export class ServerlessProcessing {
   readonly #log: Logger;
   #running: Promise<void> | null = null;
   #again = false;
+  #refusedWaitUntil = false;
 
   /** Without `waitUntil`, events are processed before the answer (inline), as on AWS Lambda, where nothing runs once a function has answered. */
   constructor(worker: Worker, options: ServerlessOptions & { waitUntil?: WaitUntil }, logger: Logger) {
@@ -42,15 +43,19 @@ export class ServerlessProcessing {
     return this.#waitUntil ? 'after the response' : 'inline, before the response';
   }
 
-  /** A delivery was stored (or was already): process what is due, after or before the answer. */
-  afterStored(): Promise<void> | void {
+  /**
+   * A delivery was stored (or was already): process what is due, after the answer through this
+   * request's `waitUntil` or the instance's, else before the answer.
+   */
+  afterStored(waitUntil: WaitUntil | undefined = this.#waitUntil): Promise<void> | void {
     const work = this.#processDue();
-    if (!this.#waitUntil) return withinBudget(work, this.#budgetMs);
+    if (!waitUntil) return withinBudget(work, this.#budgetMs);
     try {
-      this.#waitUntil(work);
+      waitUntil(work);
     } catch (error) {
-      // `after` outside a request's scope, say: still process, before answering.
-      this.#log.warn('waitUntil refused the work; processing before the answer instead', { error: (error as Error).message });
+      // next/server's after() in a Pages Router route, say: still process, before answering.
+      if (!this.#refusedWaitUntil) this.#log.warn('waitUntil refused the work; processing before the answer instead (said once)', { error: (error as Error).message });
+      this.#refusedWaitUntil = true;
       return withinBudget(work, this.#budgetMs);
     }
   }
