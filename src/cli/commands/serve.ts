@@ -61,6 +61,7 @@ admin API), CLERK_SYNC_METRICS_TOKEN (protects /metrics). Endpoints: POST /api/w
         url: `${origin}${opts.path}`,
         port: address.port,
         database: sync.database.description,
+        ...(sync.database.poolMode ? { pg_pool_mode: sync.database.poolMode } : {}),
         worker: sync.worker !== null,
         dashboard: adminToken ? `${origin}/dashboard` : `off (set ${ADMIN_TOKEN_ENV} to turn it on)`,
         metrics: metricsToken ? 'bearer token' : 'public',

@@ -30,7 +30,7 @@ Examples:
       await waitForDatabase(() => migrateToLatest(database), logger);
       const worker = new Worker({ database, process: syncTables, logger, retrySchedule, concurrency: opts.concurrency, batchSize: opts.batchSize, pollIntervalMs: opts.pollInterval });
       await worker.start();
-      logger.info('clerk-sync worker started', { worker_id: worker.id, database: database.description, concurrency: opts.concurrency });
+      logger.info('clerk-sync worker started', { worker_id: worker.id, database: database.description, ...(database.poolMode ? { pg_pool_mode: database.poolMode } : {}), concurrency: opts.concurrency });
       stopOnSignal(logger, 'finishing in-flight batches', async () => {
         await worker.stop();
         await database.close();
