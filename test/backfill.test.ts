@@ -9,7 +9,7 @@ import { applyEvent } from '../src/sync/apply.js';
 import type { Payload } from '../src/sync/values.js';
 import { retryAfterMs } from '../src/backfill/clerk-api.js';
 import { runCli } from './support/cli.js';
-import { freshDatabaseUrl, testDialects } from './support/db.js';
+import { freshDatabaseUrl, testTargets } from './support/db.js';
 import { waitFor } from './support/env.js';
 import { apiMembership, apiOrganization, apiUser, startMockClerkApi, type MockClerkApi } from './support/mock-clerk-api.js';
 
@@ -46,7 +46,7 @@ describe('Retry-After', () => {
   });
 });
 
-for (const dialect of testDialects()) describe(`clerk-sync backfill [${dialect}]`, () => {
+for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`, () => {
   it('imports every page of users, organizations and memberships, waiting out 429s', async () => {
     const db = await freshDatabaseUrl(dialect);
     const data = instance({ users: 23, orgs: 6, memberships: 11 });

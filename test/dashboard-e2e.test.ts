@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { eventFixture } from '../src/events/fixtures.js';
 import { ADMIN_TOKEN, startAdminService, type AdminService } from './support/admin.js';
-import { testDialects } from './support/db.js';
+import { testTargets } from './support/db.js';
 
 /**
  * The dashboard in real headless Chromium (Debian's `chromium` package) against the real service:
@@ -54,7 +54,7 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${IMG_DIR}${name}.png`, fullPage: false });
 }
 
-for (const [index, dialect] of testDialects().entries()) {
+for (const [index, dialect] of testTargets().entries()) {
   const screenshots = index === 0;
 
   describe(`dashboard without CLERK_SYNC_ADMIN_TOKEN [${dialect}]`, () => {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { ClerkSync } from '../../src/clerk-sync.js';
 import { ClerkSyncMetrics } from '../../src/metrics/metrics.js';
-import type { DialectName } from '../../src/store/dialect.js';
+import type { TestTarget } from './db.js';
 import { waitFor } from './env.js';
 import { startService } from './service.js';
 
@@ -29,7 +29,7 @@ export interface AdminService {
  * The real service as `clerk-sync serve` wires it (receiver, worker, metrics hooks, HTTP server
  * with the admin surface) on a fresh database; no retries, so a failing event goes dead at once.
  */
-export async function startAdminService(options: { dialect: DialectName; adminToken?: string | null; metricsToken?: string | null; worker?: boolean }): Promise<AdminService> {
+export async function startAdminService(options: { dialect: TestTarget; adminToken?: string | null; metricsToken?: string | null; worker?: boolean }): Promise<AdminService> {
   const metrics = new ClerkSyncMetrics();
   const svc = await startService({
     dialect: options.dialect,
