@@ -3,4 +3,4 @@ export { HandlerTimeoutError } from './errors.js';
 export { DEFAULT_HANDLER_TIMEOUT_MS } from './processor.js';
 export type { SyncOption, EventTypePattern } from './sync-filter.js';
 export type { EventHandler, EventOfType, HandlerContext, HandlerMap } from './types.js';
-export { PermanentError } from '../worker/worker.js';
+export { PermanentError } from '../processing.js';

@@ -1,6 +1,6 @@
 import type { Logger, LogFields } from '../log.js';
 import { flushWrites } from '../store/statement-batch.js';
-import type { EventProcessor } from '../worker/worker.js';
+import type { EventProcessor } from '../processing.js';
 import { HandlerTimeoutError } from './errors.js';
 import type { EventHandlers } from './registry.js';
 import type { HandlerContext } from './types.js';

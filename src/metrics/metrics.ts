@@ -1,6 +1,6 @@
 import { backlogNow } from '../inbox/browse.js';
 import type { Database } from '../store/database.js';
-import type { ProcessedInfo } from '../worker/worker.js';
+import type { ProcessedInfo } from '../processing.js';
 import { Counter, gauge, Histogram } from './prometheus.js';
 
 export const METRICS_TOKEN_ENV = 'CLERK_SYNC_METRICS_TOKEN';

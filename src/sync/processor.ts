@@ -1,4 +1,4 @@
-import { PermanentError, type EventProcessor } from '../worker/worker.js';
+import { PermanentError, type EventProcessor } from '../processing.js';
 import { applyEvent } from './apply.js';
 import type { Payload } from './values.js';
 

@@ -11,30 +11,12 @@ import type { ClerkSyncDatabase } from '../store/schema.js';
 import { IDLE_IN_TRANSACTION_TIMEOUT_MS } from '../store/pool-mode.js';
 import { deferWrites, flushWrites, runLater } from '../store/statement-batch.js';
 import { entityKeys, takeEntities } from '../sync/entity-locks.js';
+import { PermanentError, type EventProcessor, type Outcome, type ProcessedInfo } from '../processing.js';
 import { LoopShare } from './loop-share.js';
 import { DEFAULT_RETRY_SCHEDULE, nextRetryAt, parseRetrySchedule } from './retry-schedule.js';
 
-/** Throw this from processing code to send an event straight to `dead`, without retries. */
-export class PermanentError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'PermanentError';
-  }
-}
-
-/** Applies one event inside the transaction that also records its outcome. */
-export type EventProcessor = (trx: Transaction<ClerkSyncDatabase>, event: ClerkWebhookEvent, row: EventRow) => Promise<void>;
-
-export type Outcome = 'done' | 'skipped' | 'failed' | 'dead';
-
-export interface ProcessedInfo {
-  svixId: string;
-  type: string;
-  outcome: Outcome;
-  attempt: number;
-  durationMs: number;
-  error?: string;
-}
+// The contract lives in processing.ts; these names stay importable from here as they were.
+export { PermanentError, type EventProcessor, type Outcome, type ProcessedInfo } from '../processing.js';
 
 /** What Worker.processDue did: events by outcome, and whether due events are left for next time. */
 export interface DrainSummary {
