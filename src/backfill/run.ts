@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely';
+import { cleanJson, columnInteger } from '../events/content.js';
 import type { Database } from '../store/database.js';
 import type { BackfillTable, ClerkSyncDatabase } from '../store/schema.js';
 import { applyEvent } from '../sync/apply.js';
@@ -55,15 +56,13 @@ export interface BackfillResult {
 
 type Trx = Transaction<ClerkSyncDatabase>;
 
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : null);
-
 /** Applies one Backend API object in its own savepoint, so a bad one does not undo its page. */
 async function applyOne(trx: Trx, type: string, item: Payload, instanceId: string | null): Promise<string | null> {
   await sql`savepoint clerk_sync_backfill`.execute(trx);
   try {
     // Its own updated_at as the event time: never newer than what a webhook brought since.
-    const eventTime = num(item.updated_at) ?? num(item.created_at) ?? Date.now();
-    await applyEvent(type, item, { trx, eventTime, instanceId });
+    const eventTime = columnInteger(item.updated_at) ?? columnInteger(item.created_at) ?? Date.now();
+    await applyEvent(type, cleanJson(item), { trx, eventTime, instanceId });
     await sql`release savepoint clerk_sync_backfill`.execute(trx);
     return null;
   } catch (error) {

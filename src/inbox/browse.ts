@@ -1,3 +1,4 @@
+import { shownJson } from '../events/content.js';
 import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { Database } from '../store/database.js';
 import type { ClerkSyncDatabase, EventStatus, WebhookAttemptsTable } from '../store/schema.js';
@@ -171,7 +172,8 @@ export async function getEvent(database: Database, svixId: string): Promise<Even
   } catch {}
   let payload: unknown = row.body;
   try {
-    payload = JSON.parse(row.body);
+    // Cut where it nests too deep to serialize or render; the raw body stays as stored.
+    payload = shownJson(JSON.parse(row.body));
   } catch {}
   return {
     ...toSummary(row as unknown as Record<string, unknown>),

@@ -1,3 +1,4 @@
+import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { distinctById, upsertNewer } from './guard.js';
 import { bool, int, json, list, nonEmpty, obj, text, type Payload } from './values.js';
@@ -41,7 +42,7 @@ function itemRow(d: Payload, ctx: SyncContext, parent: { subscriptionId: string;
 /** subscription.*: the subscription, and the items it lists (each under its own guard). */
 export async function upsertSubscription(d: Payload, ctx: SyncContext, statusOfType: string | null): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('subscription payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('subscription payload has no string `id`; cannot sync it');
   const subscriptionPayer = payer(d);
   await upsertNewer(
     ctx.trx,
@@ -69,14 +70,14 @@ export async function upsertSubscription(d: Payload, ctx: SyncContext, statusOfT
 
 /** subscriptionItem.* */
 export async function upsertSubscriptionItem(d: Payload, ctx: SyncContext, statusOfType: string | null): Promise<void> {
-  if (text(d.id) === null) throw new Error('subscription item payload has no string `id`; cannot sync it');
+  if (text(d.id) === null) throw new PermanentError('subscription item payload has no string `id`; cannot sync it');
   await upsertNewer(ctx.trx, 'clerk_subscription_items', itemRow(d, ctx, null, statusOfType), { tombstone: false });
 }
 
 /** paymentAttempt.* */
 export async function upsertPaymentAttempt(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('payment attempt payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('payment attempt payload has no string `id`; cannot sync it');
   const total = obj(obj(d.totals)?.grand_total);
   const itemIds = list(d.subscription_items).map((i) => text(i.id)).filter((i) => i !== null);
   await upsertNewer(

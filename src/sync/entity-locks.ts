@@ -3,7 +3,7 @@ import type { ClerkEventType } from '../events/catalog.js';
 import { payer } from './billing.js';
 import { membershipOrganizationId, membershipUserId } from './memberships.js';
 import { sessionUserId } from './sessions.js';
-import { obj, organizationIdOf, type Payload } from './values.js';
+import { obj, organizationIdOf, text, type Payload } from './values.js';
 
 /**
  * An entity whose rows an event's sync writes, as a PostgreSQL advisory lock key: the same
@@ -17,9 +17,14 @@ export interface EntityKey {
 
 type Family = ClerkEventType extends `${infer F}.${string}` ? F : never;
 
-const user = (id: unknown): EntityKey[] => (typeof id === 'string' ? [{ table: 'clerk_users', id }] : []);
-const organization = (id: unknown): EntityKey[] => (typeof id === 'string' ? [{ table: 'clerk_organizations', id }] : []);
-const own = (table: string) => (d: Payload): EntityKey[] => (typeof d.id === 'string' ? [{ table, id: d.id }] : []);
+/** Ids read as the sync reads them (text(): the content policy), so the keys name the rows it writes. */
+const key = (table: string, id: unknown): EntityKey[] => {
+  const t = text(id);
+  return t === null ? [] : [{ table, id: t }];
+};
+const user = (id: unknown) => key('clerk_users', id);
+const organization = (id: unknown) => key('clerk_organizations', id);
+const own = (table: string) => (d: Payload) => key(table, d.id);
 
 /**
  * The entities each family of events writes under: the roots whose rows, child rows and

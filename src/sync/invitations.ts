@@ -1,3 +1,4 @@
+import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { staysFinal, upsertNewer } from './guard.js';
 import { INVITATION_FINAL_STATUSES } from './statuses.js';
@@ -8,7 +9,7 @@ const guardFor = staysFinal('clerk_invitations', INVITATION_FINAL_STATUSES);
 /** invitation.* (application invitations). Newer wins; accepted, revoked or expired is final. */
 export async function upsertInvitation(d: Payload, ctx: SyncContext, statusOfType: string): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('invitation payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('invitation payload has no string `id`; cannot sync it');
   const status = text(d.status) ?? statusOfType;
   await upsertNewer(
     ctx.trx,
@@ -33,7 +34,7 @@ export async function upsertInvitation(d: Payload, ctx: SyncContext, statusOfTyp
 /** waitlistEntry.created/updated. Newer wins. */
 export async function upsertWaitlistEntry(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('waitlist entry payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('waitlist entry payload has no string `id`; cannot sync it');
   await upsertNewer(
     ctx.trx,
     'clerk_waitlist_entries',

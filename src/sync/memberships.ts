@@ -1,3 +1,4 @@
+import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockParent, upsertNewer } from './guard.js';
 import { q, run } from './sql.js';
@@ -26,7 +27,7 @@ export function membershipUserId(d: Payload): string | null {
 function membershipRow(d: Payload, ctx: SyncContext) {
   const id = text(d.id);
   const organizationId = membershipOrganizationId(d);
-  if (id === null || organizationId === null) throw new Error('membership payload has no string `id` or `organization.id`; cannot sync it');
+  if (id === null || organizationId === null) throw new PermanentError('membership payload has no string `id` or `organization.id`; cannot sync it');
   const userId = membershipUserId(d);
   const createdAt = int(d.created_at);
   const order = createdAt ?? 0;

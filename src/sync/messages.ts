@@ -1,7 +1,8 @@
+import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { insertRows, lockParent } from './guard.js';
 import { q, raw, run } from './sql.js';
-import { bool, int, json, text, type Payload } from './values.js';
+import { bool, int, json, longText, text, type Payload } from './values.js';
 
 /**
  * email.created / sms.created: what Clerk asked to send, for apps that deliver messages themselves.
@@ -11,7 +12,7 @@ import { bool, int, json, text, type Payload } from './values.js';
  */
 export async function insertEmail(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('email payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('email payload has no string `id`; cannot sync it');
   const userId = text(d.user_id);
   await lockParent(ctx.trx, 'clerk_users', userId);
   await insertRows(ctx.trx, 'clerk_emails', [{
@@ -26,8 +27,8 @@ export async function insertEmail(d: Payload, ctx: SyncContext): Promise<void> {
     delivered_by_clerk: bool(d.delivered_by_clerk),
     user_id: userId,
     email_address_id: text(d.email_address_id),
-    body: text(d.body),
-    body_plain: text(d.body_plain),
+    body: longText(d.body),
+    body_plain: longText(d.body_plain),
     data: json(d.data),
     created_at: int(d.created_at) ?? ctx.eventTime,
     // The bodies are most of an email's size and have their own columns: not stored twice.
@@ -38,7 +39,7 @@ export async function insertEmail(d: Payload, ctx: SyncContext): Promise<void> {
 
 export async function insertSms(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('sms payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('sms payload has no string `id`; cannot sync it');
   const userId = text(d.user_id);
   await lockParent(ctx.trx, 'clerk_users', userId);
   await insertRows(ctx.trx, 'clerk_sms_messages', [{
@@ -46,7 +47,7 @@ export async function insertSms(d: Payload, ctx: SyncContext): Promise<void> {
     instance_id: ctx.instanceId,
     to_phone_number: text(d.to_phone_number),
     from_phone_number: text(d.from_phone_number),
-    message: text(d.message),
+    message: longText(d.message),
     slug: text(d.slug),
     status: text(d.status),
     delivered_by_clerk: bool(d.delivered_by_clerk),

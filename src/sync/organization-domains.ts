@@ -1,3 +1,4 @@
+import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockParent, upsertNewer } from './guard.js';
 import { organizationDeletedAt } from './organizations.js';
@@ -6,7 +7,7 @@ import { int, organizationIdOf, text, verification, type Payload } from './value
 /** organizationDomain.created/updated; a domain of a deleted organization is stored ended. */
 export async function upsertOrganizationDomain(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('organization domain payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('organization domain payload has no string `id`; cannot sync it');
   const organizationId = organizationIdOf(d);
   // `verification` is the deprecated alias of `affiliation_verification`.
   const affiliation = verification(d.affiliation_verification ?? d.verification);
@@ -34,6 +35,6 @@ export async function upsertOrganizationDomain(d: Payload, ctx: SyncContext): Pr
 
 export async function deleteOrganizationDomain(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('organizationDomain.deleted payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('organizationDomain.deleted payload has no string `id`; cannot sync it');
   await insertTombstone(ctx.trx, 'clerk_organization_domains', { id, instance_id: ctx.instanceId, deleted_at: ctx.eventTime });
 }

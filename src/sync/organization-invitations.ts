@@ -1,3 +1,4 @@
+import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { keepFirst, keepKnown, lockParent, staysFinal, upsertNewer } from './guard.js';
 import { q } from './sql.js';
@@ -17,7 +18,7 @@ const SET = { user_id: keepKnown('clerk_organization_invitations', 'user_id'), d
  */
 export async function upsertOrganizationInvitation(d: Payload, ctx: SyncContext, statusOfType: string): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('organization invitation payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('organization invitation payload has no string `id`; cannot sync it');
   const organizationId = organizationIdOf(d);
   const userId = text(d.user_id);
   const status = text(d.status) ?? statusOfType;

@@ -1,3 +1,4 @@
+import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockForDeletion, upsertNewer } from './guard.js';
 import { q, run } from './sql.js';
@@ -5,7 +6,7 @@ import { bool, int, json, text, type Payload } from './values.js';
 
 export async function upsertOrganization(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('organization payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('organization payload has no string `id`; cannot sync it');
   await upsertNewer(ctx.trx, 'clerk_organizations', {
     id,
     instance_id: ctx.instanceId,
@@ -28,7 +29,7 @@ export async function upsertOrganization(d: Payload, ctx: SyncContext): Promise<
 /** Tombstones the organization and ends everything that hangs off it: memberships, invitations, domains. */
 export async function deleteOrganization(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('organization.deleted payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('organization.deleted payload has no string `id`; cannot sync it');
   const { trx, eventTime } = ctx;
   await lockForDeletion(trx, 'clerk_organizations', id);
   await insertTombstone(trx, 'clerk_organizations', { id, instance_id: ctx.instanceId, slug: text(d.slug), deleted_at: eventTime });

@@ -1,12 +1,7 @@
 import { PermanentError, type EventProcessor } from '../processing.js';
+import { envelopeTimeMs } from '../events/content.js';
 import { applyEvent } from './apply.js';
-import type { Payload } from './values.js';
-
-/** Envelope timestamps are ms; some examples and old payloads carry seconds. */
-export function envelopeTimeMs(timestamp: unknown): number | null {
-  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp <= 0) return null;
-  return timestamp < 1e12 ? timestamp * 1000 : Math.trunc(timestamp);
-}
+import { text, type Payload } from './values.js';
 
 /** The worker's processing step that keeps the clerk_* tables in sync. */
 export const syncTables: EventProcessor = async (trx, event, row) => {
@@ -14,7 +9,7 @@ export const syncTables: EventProcessor = async (trx, event, row) => {
     await applyEvent(event.type, event.data as unknown as Payload, {
       trx,
       eventTime: envelopeTimeMs(event.timestamp) ?? row.received_at,
-      instanceId: typeof event.instance_id === 'string' ? event.instance_id : null,
+      instanceId: text(event.instance_id),
     });
   } catch (error) {
     // A validly signed payload nested thousands of levels deep: no retry will ever get through it.

@@ -1,3 +1,4 @@
+import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { distinctById, insertTombstone, upsertNewer, upsertNewerApplied } from './guard.js';
 import { join, q, run } from './sql.js';
@@ -18,14 +19,14 @@ function permissionRow(d: Payload, ctx: SyncContext) {
 }
 
 export async function upsertPermission(d: Payload, ctx: SyncContext): Promise<void> {
-  if (text(d.id) === null) throw new Error('permission payload has no string `id`; cannot sync it');
+  if (text(d.id) === null) throw new PermanentError('permission payload has no string `id`; cannot sync it');
   await upsertNewer(ctx.trx, 'clerk_permissions', permissionRow(d, ctx));
 }
 
 /** Tombstones the permission and unlinks it from every role; role events do not link it again. */
 export async function deletePermission(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('permission.deleted payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('permission.deleted payload has no string `id`; cannot sync it');
   await insertTombstone(ctx.trx, 'clerk_permissions', { id, instance_id: ctx.instanceId, deleted_at: ctx.eventTime });
   await run(ctx.trx, q`delete from clerk_role_permissions where permission_id = ${id}`);
 }
@@ -37,7 +38,7 @@ export async function deletePermission(d: Payload, ctx: SyncContext): Promise<vo
  */
 export async function upsertRole(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('role payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('role payload has no string `id`; cannot sync it');
   const applied = await upsertNewerApplied(
     ctx.trx,
     'clerk_roles',
@@ -66,7 +67,7 @@ export async function upsertRole(d: Payload, ctx: SyncContext): Promise<void> {
 /** Tombstones the role and removes its permission links. */
 export async function deleteRole(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('role.deleted payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('role.deleted payload has no string `id`; cannot sync it');
   await insertTombstone(ctx.trx, 'clerk_roles', { id, instance_id: ctx.instanceId, deleted_at: ctx.eventTime });
   await run(ctx.trx, q`delete from clerk_role_permissions where role_id = ${id}`);
 }

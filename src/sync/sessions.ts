@@ -1,3 +1,4 @@
+import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { keepFirst, keepKnown, lockParent, staysFinal, upsertNewer } from './guard.js';
 import { q } from './sql.js';
@@ -26,7 +27,7 @@ export function sessionUserId(d: Payload): string | null {
  */
 export async function upsertSession(d: Payload, ctx: SyncContext, statusOfType: string | null): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('session payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('session payload has no string `id`; cannot sync it');
   const user = obj(d.user);
   const userId = sessionUserId(d);
   await lockParent(ctx.trx, 'clerk_users', userId);

@@ -1,3 +1,4 @@
+import { PermanentError } from '../processing.js';
 import { writesDeferred } from '../store/statement-batch.js';
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockForDeletion, upsertNewer, upsertNewerApplied } from './guard.js';
@@ -47,7 +48,7 @@ export function userRow(d: Payload, ctx: SyncContext) {
  */
 export async function upsertUser(d: Payload, ctx: SyncContext): Promise<void> {
   const row = userRow(d, ctx);
-  if (row.id === null) throw new Error('user payload has no string `id`; cannot sync it');
+  if (row.id === null) throw new PermanentError('user payload has no string `id`; cannot sync it');
   await upsertNewer(ctx.trx, 'clerk_users', row);
   await replaceUserChildren(ctx, row.id, row.updated_at, d);
 }
@@ -92,7 +93,7 @@ const FINAL = SESSION_FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
  */
 export async function deleteUser(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
-  if (id === null) throw new Error('user.deleted payload has no string `id`; cannot sync it');
+  if (id === null) throw new PermanentError('user.deleted payload has no string `id`; cannot sync it');
   const { trx, eventTime } = ctx;
   await lockForDeletion(trx, 'clerk_users', id);
   await insertTombstone(trx, 'clerk_users', { id, instance_id: ctx.instanceId, external_id: text(d.external_id), deleted_at: eventTime }, {

@@ -1,23 +1,34 @@
+import { cleanJson, columnInteger, columnText, wellFormed } from '../events/content.js';
+
 /**
  * Payload readers. Live payloads drift from the spec (fields missing, null, or of another shape),
  * so every column value is read defensively: anything unexpected becomes NULL, never an error.
+ * Every value also passes the content policy (events/content.ts), so both databases store it alike.
  */
 export type Payload = Record<string, unknown>;
 
+/** A text column: well-formed, at most MAX_TEXT_BYTES. */
 export function text(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
+  return typeof v === 'string' ? columnText(v) : null;
 }
 
+/** A text column with no index on it, which keeps text of any length (an email's body). */
+export function longText(v: unknown): string | null {
+  return typeof v === 'string' ? wellFormed(v) : null;
+}
+
+/** An integer column (epoch ms and counts): see columnInteger. */
 export function int(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : null;
+  return columnInteger(v);
 }
 
 export function bool(v: unknown): boolean | null {
   return typeof v === 'boolean' ? v : null;
 }
 
+/** A JSON column: keys and strings well-formed, nesting cut (cleanJson). */
 export function json(v: unknown): string | null {
-  return v === undefined || v === null ? null : JSON.stringify(v);
+  return v === undefined || v === null ? null : JSON.stringify(cleanJson(v));
 }
 
 export function obj(v: unknown): Payload | null {
@@ -36,7 +47,7 @@ export function primary(items: unknown, primaryId: unknown): Payload | null {
 
 /** Text, with the empty string read as absent (billing payers send `organization_id: ""` for users). */
 export function nonEmpty(v: unknown): string | null {
-  return typeof v === 'string' && v !== '' ? v : null;
+  return typeof v === 'string' && v !== '' ? columnText(v) : null;
 }
 
 /** The organization an organization invitation or domain belongs to. */
