@@ -70,6 +70,10 @@ export interface ClerkSyncOptions<AppDatabase = {}> {
   onProcessed?: (info: ProcessedInfo) => void;
   onRejected?: (code: string) => void;
   onStored?: (type: string) => void;
+  /** Called when a worker batch fails as a whole and is retried (metrics). */
+  onBatchFailed?: () => void;
+  /** Called for a delivery that reuses a stored svix-id with a different body; the first is kept (metrics). */
+  onConflictingDuplicate?: () => void;
 }
 
 export interface ClerkSync<AppDatabase = {}> {
@@ -153,7 +157,7 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
         });
 
   const processor = handlingProcessor({ base: options.process ?? syncTables, shouldSync, handlers, timeoutMs: handlerTimeoutMs, logger });
-  const worker = options.worker === false ? null : new Worker({ database, process: processor, logger, onProcessed: options.onProcessed, ...options.worker });
+  const worker = options.worker === false ? null : new Worker({ database, process: processor, logger, onProcessed: options.onProcessed, onBatchFailed: options.onBatchFailed, ...options.worker });
   const serverless = runtime.serverless && worker ? new ServerlessProcessing(worker, { ...(typeof options.serverless === 'object' ? options.serverless : {}), waitUntil: options.waitUntil }, logger) : null;
   const inbox = new InboxWriter(database, () => worker?.notify());
   const receiver = new WebhookReceiver({
@@ -163,6 +167,7 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
     logger,
     onRejected: options.onRejected,
     onStored: options.onStored,
+    onConflictingDuplicate: options.onConflictingDuplicate,
     afterStored: serverless ? (context) => serverless.afterStored(context.waitUntil) : undefined,
   });
 

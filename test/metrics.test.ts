@@ -34,10 +34,14 @@ for (const dialect of testDialects()) {
         clerk_sync_events_processed_total: 'counter',
         clerk_sync_events_failed_total: 'counter',
         clerk_sync_events_dead_total: 'counter',
+        clerk_sync_worker_batch_failures_total: 'counter',
+        clerk_sync_conflicting_duplicates_total: 'counter',
         clerk_sync_event_processing_duration_seconds: 'histogram',
+        clerk_sync_worker_failing: 'gauge',
         clerk_sync_backlog_events: 'gauge',
         clerk_sync_oldest_pending_age_seconds: 'gauge',
       });
+      assert.equal(samples.get('clerk_sync_worker_failing'), 0);
       assert.equal(samples.get('clerk_sync_events_processed_total{outcome="done"}'), 0);
       assert.equal(samples.get('clerk_sync_events_dead_total'), 0);
       assert.equal(samples.get('clerk_sync_event_processing_duration_seconds_count'), 0);
@@ -64,7 +68,8 @@ for (const dialect of testDialects()) {
       }, { what: 'processed counter to reach 3' });
       assert.equal(samples.get('clerk_sync_events_received_total{type="user.created"}'), 3);
       assert.equal(samples.get('clerk_sync_events_received_total{type="organization.created"}'), 1);
-      assert.equal(samples.get('clerk_sync_events_received_total{type="brand.new_event"}'), 1);
+      assert.equal(samples.get('clerk_sync_events_received_total{type="other"}'), 1, 'types outside the catalog share one label');
+      assert.equal(samples.get('clerk_sync_events_received_total{type="brand.new_event"}'), undefined);
       const rejected = [...samples].filter(([k]) => k.startsWith('clerk_sync_events_rejected_total'));
       assert.equal(rejected.reduce((a, [, v]) => a + v, 0), 2, JSON.stringify(rejected));
       assert.ok(rejected.every(([k]) => /\{code="[a-z_]+"\}$/.test(k)), 'labelled by error code');
@@ -117,7 +122,7 @@ for (const dialect of testDialects()) {
       assert.deepEqual(await health.json(), { status: 'ok' });
       const ready = await fetch(`${svc.origin}/readyz`);
       assert.equal(ready.status, 200);
-      assert.deepEqual(await ready.json(), { status: 'ready' });
+      assert.deepEqual(await ready.json(), { status: 'ready', worker: { ok: true } });
     });
   });
 
@@ -150,7 +155,8 @@ describe('/readyz with the database unreachable', () => {
       const res = await handler(new Request('http://x/readyz'));
       assert.equal(res.status, 503);
       const body = (await res.json()) as any;
-      assert.match(body.reason, /^database postgres:\/\/postgres@127\.0\.0\.1:1\/nothing unreachable: /);
+      assert.match(body.reason, /^the database does not answer \(the database server is unreachable; check that it is running and reachable\); the server log has the details$/);
+      assert.doesNotMatch(JSON.stringify(body), /127\.0\.0\.1|postgres@|nothing/, 'a public endpoint names no host, user or database');
       assert.ok(Date.now() - t0 < 5000);
       assert.equal((await handler(new Request('http://x/healthz'))).status, 200, 'healthz stays up: the process is alive');
     } finally {

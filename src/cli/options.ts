@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { parseDuration, UNIT_MS, type DurationUnit } from '../duration.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_DATABASE, type OpenDatabaseOptions } from '../store/database.js';
+import { isUnreachable } from '../store/errors.js';
 import { DIRECT_URL_ENV, POOL_MODE_ENV, type PgPoolMode } from '../store/pool-mode.js';
 
 export const dbOption = () =>
@@ -73,8 +74,7 @@ export async function waitForDatabase<T>(work: () => Promise<T>, logger: Logger)
     try {
       return await work();
     } catch (error) {
-      const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-      if (!code || !/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|57P03|57P01|08006|08001)$/.test(code)) throw error;
+      if (!isUnreachable(error)) throw error;
       logger.warn('database unreachable; retrying', { error: (error as Error).message, retry_in_ms: delayMs });
       await new Promise((r) => setTimeout(r, delayMs));
     }

@@ -80,6 +80,15 @@ export class InboxQueue {
     return outcome;
   }
 
+  /** Marks an event dead without logging an attempt: when recording the attempt itself is refused. */
+  async markDead(trx: Trx, workerId: string, row: EventRow, error: string, now = Date.now()): Promise<void> {
+    await trx
+      .updateTable('clerk_webhook_events')
+      .set({ status: 'dead', attempts: row.attempts + 1, next_attempt_at: now, processed_at: now, processed_by: workerId, last_error: error })
+      .where('svix_id', '=', row.svix_id)
+      .execute();
+  }
+
   /** Queues stored events to be processed again (replay): fresh attempt budget, due now. */
   async requeue(svixIds: readonly string[], now = Date.now()): Promise<number> {
     if (svixIds.length === 0) return 0;

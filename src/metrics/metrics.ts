@@ -1,6 +1,8 @@
+import { isKnownEventType } from '../events/catalog.js';
 import { backlogNow } from '../inbox/browse.js';
 import type { Database } from '../store/database.js';
 import type { ProcessedInfo } from '../processing.js';
+import type { WorkerHealth } from '../worker/worker.js';
 import { Counter, gauge, Histogram } from './prometheus.js';
 
 export const METRICS_TOKEN_ENV = 'CLERK_SYNC_METRICS_TOKEN';
@@ -14,11 +16,13 @@ export const METRICS_TOKEN_ENV = 'CLERK_SYNC_METRICS_TOKEN';
  *   const sync = await createClerkSync({ ...metrics.hooks });
  */
 export class ClerkSyncMetrics {
-  readonly received = new Counter('clerk_sync_events_received_total', 'Webhook events verified and stored, by event type.', 'type');
+  readonly received = new Counter('clerk_sync_events_received_total', 'Webhook events verified and stored, by event type (types outside the catalog as "other").', 'type');
   readonly rejected = new Counter('clerk_sync_events_rejected_total', 'Webhook deliveries refused, by error code (see docs/api.md).', 'code');
   readonly processed = new Counter('clerk_sync_events_processed_total', 'Events processed successfully (applied, or skipped as outside the catalog), by outcome.', 'outcome');
   readonly failed = new Counter('clerk_sync_events_failed_total', 'Processing attempts that failed and were scheduled for a retry.');
   readonly dead = new Counter('clerk_sync_events_dead_total', 'Events that failed their last attempt and were given up (status dead).');
+  readonly conflictingDuplicates = new Counter('clerk_sync_conflicting_duplicates_total', 'Deliveries that reused a stored svix-id with a different body (the first was kept, this one dropped).');
+  readonly batchFailures = new Counter('clerk_sync_worker_batch_failures_total', 'Worker batches that failed as a whole (the database refused or was away) and were retried.');
   readonly duration = new Histogram(
     'clerk_sync_event_processing_duration_seconds',
     'Time to apply one event (one attempt), in seconds.',
@@ -33,9 +37,13 @@ export class ClerkSyncMetrics {
 
   /** The createClerkSync options that feed these metrics. */
   readonly hooks = {
-    onStored: (type: string) => this.received.inc(type),
+    // A label per catalog type, and one for the rest: a type is whatever the sender wrote, and
+    // each distinct label value is a series kept for good.
+    onStored: (type: string) => this.received.inc(isKnownEventType(type) ? type : 'other'),
     onRejected: (code: string) => this.rejected.inc(code),
     onProcessed: (info: ProcessedInfo) => this.recordProcessed(info),
+    onBatchFailed: () => this.batchFailures.inc(),
+    onConflictingDuplicate: () => this.conflictingDuplicates.inc(),
   };
 
   recordProcessed(info: ProcessedInfo): void {
@@ -45,8 +53,8 @@ export class ClerkSyncMetrics {
     else this.dead.inc();
   }
 
-  /** The exposition text; reads the backlog gauges with one indexed query. */
-  async render(database: Database, now = Date.now()): Promise<string> {
+  /** The exposition text; reads the backlog gauges with one indexed query. `worker`: this process's, if it has one. */
+  async render(database: Database, now = Date.now(), worker?: WorkerHealth): Promise<string> {
     const { backlog, oldestPendingAgeMs } = await backlogNow(database, now);
     return [
       this.received.render(),
@@ -54,7 +62,10 @@ export class ClerkSyncMetrics {
       this.processed.render(),
       this.failed.render(),
       this.dead.render(),
+      this.batchFailures.render(),
+      this.conflictingDuplicates.render(),
       this.duration.render(),
+      ...(worker ? [gauge('clerk_sync_worker_failing', "1 while this process's worker fails batch after batch (see /readyz), else 0.", worker.ok ? 0 : 1)] : []),
       gauge('clerk_sync_backlog_events', 'Events waiting for a worker now (pending, failed awaiting retry, processing), in the shared database.', backlog),
       gauge('clerk_sync_oldest_pending_age_seconds', 'Age of the oldest waiting event, in seconds; 0 when none waits.', oldestPendingAgeMs / 1000),
     ].join('');

@@ -3,10 +3,12 @@ import { hostname } from 'node:os';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { sql, type Transaction } from 'kysely';
 import type { ClerkWebhookEvent } from '../events/catalog.js';
+import { cleanJson, columnText } from '../events/content.js';
 import { EventParseError, parseEvent, type ParsedEvent } from '../events/parse.js';
 import { InboxQueue, type EventRow } from '../inbox/queue.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Database } from '../store/database.js';
+import { isContentError, isLockConflict, isUnreachable } from '../store/errors.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
 import { IDLE_IN_TRANSACTION_TIMEOUT_MS } from '../store/pool-mode.js';
 import { deferWrites, flushWrites, runLater } from '../store/statement-batch.js';
@@ -52,7 +54,12 @@ export interface WorkerOptions {
   logger?: Logger;
   workerId?: string;
   onProcessed?: (info: ProcessedInfo) => void;
+  /** Called when a batch fails as a whole and is retried (metrics). */
+  onBatchFailed?: () => void;
 }
+
+/** Worker.health(): ok, or failing batch after batch since a time, with the last error. */
+export type WorkerHealth = { ok: true } | { ok: false; failing_since: number; consecutive_failures: number; last_error: string };
 
 /**
  * Takes events from the inbox and applies them. `notify()` after a commit starts work at once;
@@ -80,6 +87,8 @@ export class Worker {
   #careful = false;
   readonly #loopShare: LoopShare | null;
   #subscription: { close(): Promise<void> } | null = null;
+  #failing: { since: number; failures: number; lastError: string } | null = null;
+  readonly #onBatchFailed: (() => void) | undefined;
 
   constructor(options: WorkerOptions) {
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -96,6 +105,7 @@ export class Worker {
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#log = options.logger ?? silentLogger;
     this.#onProcessed = options.onProcessed;
+    this.#onBatchFailed = options.onBatchFailed;
   }
 
   async start(): Promise<void> {
@@ -103,6 +113,15 @@ export class Worker {
     this.#running = true;
     this.#subscription = this.#database.subscribeToEvents(() => this.notify(), this.#log);
     this.#loops = Array.from({ length: this.#concurrency }, () => this.#loop());
+  }
+
+  /**
+   * Whether its batches keep failing (the database refuses them), since when, and why: for
+   * /readyz and /metrics. One batch that goes through ends it.
+   */
+  health(): WorkerHealth {
+    const f = this.#failing;
+    return f ? { ok: false, failing_since: f.since, consecutive_failures: f.failures, last_error: f.lastError } : { ok: true };
   }
 
   /** Whether its loops run (start() until stop()); processDue works either way. */
@@ -172,9 +191,12 @@ export class Worker {
       try {
         result = await this.#batch();
         errorBackoffMs = 0;
+        this.#failing = null;
       } catch (error) {
         // Unreachable or failing database: nothing of the batch committed. Back off, stay up.
         errorBackoffMs = Math.min(Math.max(errorBackoffMs * 2, 250), 30_000);
+        this.#failing = { since: this.#failing?.since ?? Date.now(), failures: (this.#failing?.failures ?? 0) + 1, lastError: errorMessage(error) };
+        this.#onBatchFailed?.();
         this.#log.warn('worker could not process a batch; retrying', { error: errorMessage(error), retry_in_ms: errorBackoffMs });
         await this.#sleep(errorBackoffMs, false);
         continue;
@@ -239,30 +261,31 @@ export class Worker {
       const result = await this.#database.db.transaction().execute(async (trx): Promise<BatchResult> => {
         const claimed = (await this.#queue.claim(trx, this.#claimSize)).map(parseClaimed);
         if (claimed.length === 0) return 'idle';
+        if (this.#database.dialect === 'postgres') {
+          // The commit need not wait for the server's disk: a batch lost in a server crash only
+          // leaves its events pending (the inbox rows are committed durably by the receiver), and
+          // the worker applies them again. Receivers' commits stay synchronous.
+          await runLater(trx, { sql: 'set local synchronous_commit = off', parameters: [] });
+          // Through a transaction-mode pooler no startup parameter cuts off a transaction that
+          // hangs: this does, for this transaction only (postgres.ts sets it per connection otherwise).
+          if (this.#database.poolMode === 'transaction') await runLater(trx, { sql: `set local idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_TIMEOUT_MS}`, parameters: [] });
+        }
+        if (careful) return this.#batchCarefully(trx, claimed, reports);
         const rows = this.#database.dialect === 'postgres' ? await takeEntities(trx, claimed.map((c) => ({ item: c, keys: keysOf(c.parsed) }))) : claimed;
         if (rows.length === 0) return 'blocked';
-        if (!careful) deferWrites(trx, this.#database.dialect);
-        // The commit need not wait for the server's disk: a batch lost in a server crash only
-        // leaves its events pending (the inbox rows are committed durably by the receiver), and
-        // the worker applies them again. Receivers' commits stay synchronous.
-        if (this.#database.dialect === 'postgres') await runLater(trx, { sql: 'set local synchronous_commit = off', parameters: [] });
-        // Through a transaction-mode pooler no startup parameter cuts off a transaction that hangs:
-        // this one does, for this transaction only (postgres.ts sets it per connection otherwise).
-        if (this.#database.poolMode === 'transaction') await runLater(trx, { sql: `set local idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_TIMEOUT_MS}`, parameters: [] });
+        deferWrites(trx, this.#database.dialect);
         const finished: Finished[] = [];
         const deadline = performance.now() + this.#batchBudgetMs;
         let applied = 0;
         for (const claim of rows) {
-          const done = careful ? await this.#applyCarefully(trx, claim) : await this.#apply(trx, claim);
-          if ('row' in done) finished.push(done);
-          else reports.push(done); // a failure, already recorded inside its savepoint
+          finished.push(await this.#apply(trx, claim));
           // Over budget: commit what is applied; the rest stays pending for the next batch.
           if (++applied < rows.length && performance.now() > deadline) break;
         }
         this.#claimSize = applied < rows.length ? Math.max(8, applied) : Math.min(this.#batchSize, this.#claimSize * 2);
         await this.#queue.finish(trx, this.id, finished);
         // A deferred write that fails fails here: some event of the batch did, as if it had thrown.
-        await flushWrites(trx).catch((error: unknown) => Promise.reject(isLockConflict(error) ? error : new EventFailure(error)));
+        await flushWrites(trx);
         for (const f of finished) reports.push(info(f.row, f.outcome, f.durationMs));
         return 'worked';
       });
@@ -273,11 +296,15 @@ export class Worker {
       }
       return result;
     } catch (error) {
-      if (isLockConflict(error)) {
-        this.#log.info('batch rolled back on a lock conflict with another transaction; running it again', { error: errorMessage(error) });
+      const cause = error instanceof EventFailure ? error.cause : error;
+      if (isLockConflict(cause)) {
+        this.#log.info('batch rolled back on a lock conflict with another transaction; running it again', { error: errorMessage(cause) });
         return 'worked';
       }
-      if (careful || !(error instanceof EventFailure)) throw error instanceof EventFailure ? error.cause : error;
+      // The database is away, or the careful batch failed as a whole: the loop backs off.
+      if (careful || isUnreachable(cause)) throw cause;
+      // An event threw, a deferred write failed, or a step the events share refused something:
+      // run the batch again one event at a time, so that only the event at fault fails.
       this.#careful = true;
       return 'worked';
     } finally {
@@ -298,23 +325,66 @@ export class Worker {
     }
   }
 
-  async #applyCarefully(trx: Transaction<ClerkSyncDatabase>, claim: Claimed): Promise<Finished | ProcessedInfo> {
+  /**
+   * The careful batch: each event in a savepoint of its own, with everything that concerns it
+   * (its entities' try-locks, its writes, its outcome), so nothing one event holds can fail
+   * another. An event whose entities another worker holds stays pending.
+   */
+  async #batchCarefully(trx: Transaction<ClerkSyncDatabase>, claimed: Claimed[], reports: ProcessedInfo[]): Promise<BatchResult> {
+    const deadline = performance.now() + this.#batchBudgetMs;
+    let held = 0;
+    for (let i = 0; i < claimed.length; i++) {
+      const outcome = await this.#applyCarefully(trx, claimed[i]!);
+      if (outcome === 'held') held++;
+      else reports.push(outcome);
+      if (i + 1 < claimed.length && performance.now() > deadline) break;
+    }
+    return held === claimed.length ? 'blocked' : 'worked';
+  }
+
+  async #applyCarefully(trx: Transaction<ClerkSyncDatabase>, claim: Claimed): Promise<ProcessedInfo | 'held'> {
     const { row } = claim;
     const startedAt = Date.now();
     await sql`savepoint clerk_sync_event`.execute(trx);
     try {
+      if (this.#database.dialect === 'postgres' && (await takeEntities(trx, [{ item: claim, keys: keysOf(claim.parsed) }])).length === 0) {
+        await sql`release savepoint clerk_sync_event`.execute(trx);
+        return 'held';
+      }
       const finished = await this.#apply(trx, claim);
+      await this.#queue.finish(trx, this.id, [finished]);
       await sql`release savepoint clerk_sync_event`.execute(trx);
-      return finished;
+      return info(row, finished.outcome, finished.durationMs);
     } catch (failure) {
-      if (!(failure instanceof EventFailure)) throw failure;
       await sql`rollback to savepoint clerk_sync_event`.execute(trx);
       await sql`release savepoint clerk_sync_event`.execute(trx);
-      const error = failure.cause;
-      const message = errorMessage(error);
-      const retryAt = error instanceof PermanentError ? null : nextRetryAt(row.attempts + 1, this.#retrySchedule, Date.now());
+      const error = failure instanceof EventFailure ? failure.cause : failure;
+      if (isLockConflict(error) || isUnreachable(error)) throw error;
+      const message = columnText(errorMessage(error));
+      // What can never succeed is dead at once: its content (a PermanentError of the sync or a
+      // handler, a value the database refuses, nesting beyond the stack) is the same next time.
+      const permanent = error instanceof PermanentError || error instanceof EventParseError || error instanceof RangeError || isContentError(error);
+      const retryAt = permanent ? null : nextRetryAt(row.attempts + 1, this.#retrySchedule, Date.now());
+      return info(row, await this.#recordFailure(trx, row, message, retryAt, startedAt), Date.now() - startedAt, message);
+    }
+  }
+
+  /**
+   * Records a failed attempt; if even that is refused (a trigger, a constraint of the app's on
+   * our tables), the event is marked dead with why, so it cannot hold up the rest.
+   */
+  async #recordFailure(trx: Transaction<ClerkSyncDatabase>, row: EventRow, message: string, retryAt: number | null, startedAt: number): Promise<'failed' | 'dead'> {
+    await sql`savepoint clerk_sync_outcome`.execute(trx);
+    try {
       const outcome = await this.#queue.fail(trx, this.id, row, message, retryAt, startedAt);
-      return info(row, outcome, Date.now() - startedAt, message);
+      await sql`release savepoint clerk_sync_outcome`.execute(trx);
+      return outcome;
+    } catch (error) {
+      await sql`rollback to savepoint clerk_sync_outcome`.execute(trx);
+      await sql`release savepoint clerk_sync_outcome`.execute(trx);
+      if (isLockConflict(error) || isUnreachable(error)) throw error;
+      await this.#queue.markDead(trx, this.id, row, columnText(`${message} (and its outcome could not be recorded: ${errorMessage(error)})`));
+      return 'dead';
     }
   }
 
@@ -343,9 +413,14 @@ interface Claimed {
   parsed: ParsedEvent | EventParseError;
 }
 
+/**
+ * Parsed, then passed through the content policy: the sync, its entity locks and the handlers
+ * see every string well-formed and the nesting cut (see events/content.ts).
+ */
 function parseClaimed(row: EventRow): Claimed {
   try {
-    return { row, parsed: parseEvent(row.body) };
+    const parsed = parseEvent(row.body);
+    return { row, parsed: { ...parsed, event: cleanJson(parsed.event) } as ParsedEvent };
   } catch (error) {
     return { row, parsed: error as EventParseError };
   }
@@ -354,12 +429,6 @@ function parseClaimed(row: EventRow): Claimed {
 /** An event that does not parse writes nothing, and one of a type outside the catalog is skipped. */
 function keysOf(parsed: Claimed['parsed']) {
   return parsed instanceof EventParseError || !parsed.known ? [] : entityKeys(parsed.event.type, parsed.event.data);
-}
-
-/** PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply run again. */
-function isLockConflict(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001';
 }
 
 /** Processing code threw (as opposed to the database failing while recording an outcome). */
