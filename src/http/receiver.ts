@@ -1,10 +1,13 @@
 import { EventParseError, parseEvent } from '../events/parse.js';
 import type { InboxRecord } from '../inbox/record.js';
-import type { InboxWriter } from '../inbox/writer.js';
+import { RowRefusedError, type InboxWriter, type WriteResult } from '../inbox/writer.js';
 import { silentLogger, type Logger } from '../log.js';
-import { envelopeTimeMs } from '../sync/processor.js';
+import { storeProblem } from '../store/errors.js';
+import { columnText, envelopeTimeMs } from '../events/content.js';
 import { WebhookVerificationError, type Verifier, type WebhookHeaders } from '../verify/index.js';
-import { BodyTooLargeError, readBodyLimited } from './read-body.js';
+import { readHeader } from '../verify/headers.js';
+import { BodyBudget, DEFAULT_MAX_IN_FLIGHT_BODY_BYTES } from './body-budget.js';
+import { BodyBudgetExceededError, BodyTooLargeError, readBodyLimited } from './read-body.js';
 import { errorResponse, jsonResponse, toFetchResponse, type ReceiverResponse } from './response.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -32,6 +35,10 @@ export interface ReceiverOptions {
   onRejected?: (code: string) => void;
   /** Called for each newly stored event (metrics). */
   onStored?: (type: string) => void;
+  /** Most bytes of bodies read at once, across requests (default 64 MiB): past it, 503 busy. */
+  maxInFlightBodyBytes?: number;
+  /** Called for a delivery that reuses a stored svix-id with another body (metrics). */
+  onConflictingDuplicate?: () => void;
   /**
    * Runs once a delivery is stored (or found stored already), before the answer goes out; it must
    * not throw. Where no worker runs between requests, this is where events get processed.
@@ -50,28 +57,56 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 export class WebhookReceiver {
   readonly maxBodyBytes: number;
+  /** Bytes of bodies being read at once, across requests: adapters that read bodies themselves take from it too. */
+  readonly bodyBudget: BodyBudget;
   readonly #opts: ReceiverOptions;
   readonly #log: Logger;
 
   constructor(options: ReceiverOptions) {
     this.#opts = options;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.bodyBudget = new BodyBudget(options.maxInFlightBodyBytes ?? DEFAULT_MAX_IN_FLIGHT_BODY_BYTES);
     this.#log = options.logger ?? silentLogger;
   }
 
   /** Fetch API entry point: Request in, Response out. */
   async handle(request: Request, context: DeliveryContext = {}): Promise<Response> {
-    if (request.method !== 'POST') return toFetchResponse(this.#methodNotAllowed(request.method));
-    const declared = Number(request.headers.get('content-length') ?? 0);
-    if (declared > this.maxBodyBytes) return toFetchResponse(this.tooLarge());
+    const early = this.precheck(request.method, request.headers);
+    if (early) return toFetchResponse(early);
     let body: Uint8Array;
     try {
-      body = await readBodyLimited(request.body, this.maxBodyBytes);
+      body = await readBodyLimited(request.body, this.maxBodyBytes, this.bodyBudget);
     } catch (error) {
       if (error instanceof BodyTooLargeError) return toFetchResponse(this.tooLarge());
+      if (error instanceof BodyBudgetExceededError) return toFetchResponse(this.busy());
       return toFetchResponse(this.#reject(400, 'unreadable_body', `could not read the request body (${error instanceof Error ? error.message : String(error)}); resend the request`));
     }
     return toFetchResponse(await this.receive({ method: request.method, headers: request.headers, body }, context));
+  }
+
+  /**
+   * What can be refused before the body is read, so that no body is buffered for it: another
+   * method than POST, a declared length over the limit, svix headers missing, malformed or
+   * outside the timestamp tolerance. Null: read the body, then receive().
+   */
+  precheck(method: string, headers: WebhookHeaders): ReceiverResponse | null {
+    if (method !== 'POST') return this.#methodNotAllowed(method);
+    const declared = Number(readHeader(headers, 'content-length', 'content-length') ?? 0);
+    if (declared > this.maxBodyBytes) return this.tooLarge();
+    try {
+      this.#opts.verifier.checkHeaders(headers);
+    } catch (error) {
+      if (error instanceof WebhookVerificationError) return this.#reject(error.status, error.code, error.message);
+      throw error;
+    }
+    return null;
+  }
+
+  /** 503 while too many bodies are being read at once (see BodyBudget); Svix retries. */
+  busy(): ReceiverResponse {
+    return this.#reject(503, 'busy', `too many deliveries are being received at once (over ${this.bodyBudget.maxBytes} bytes of bodies in flight); retry in a moment (Svix does this automatically)`, {
+      'retry-after': '1',
+    });
   }
 
   async receive(req: IncomingWebhook, context: DeliveryContext = {}): Promise<ReceiverResponse> {
@@ -99,27 +134,37 @@ export class WebhookReceiver {
 
     const { event } = parsed;
     const data = event.data as { id?: unknown };
+    // The columns derived from the body pass the content policy; the body itself is kept as sent.
     const record: InboxRecord = {
       svixId: verified.id,
-      type: event.type,
+      type: columnText(event.type),
       status: parsed.known ? 'pending' : 'skipped',
       eventTimestamp: envelopeTimeMs(event.timestamp),
-      instanceId: typeof event.instance_id === 'string' ? event.instance_id : null,
-      entityId: typeof data.id === 'string' ? data.id : null,
+      instanceId: typeof event.instance_id === 'string' ? columnText(event.instance_id) : null,
+      entityId: typeof data.id === 'string' ? columnText(data.id) : null,
       headers: pickHeaders(req.headers),
       body: text,
       receivedAt: Date.now(),
     };
-    let duplicate: boolean;
+    let written: WriteResult;
     try {
-      ({ duplicate } = await this.#opts.inbox.write(record));
+      written = await this.#opts.inbox.write(record);
     } catch (error) {
+      if (error instanceof RowRefusedError) {
+        this.#log.warn('the database refused this event, which nothing in a retry will change; answered 400', { svix_id: record.svixId, error: error.message });
+        return this.#reject(400, 'unstorable_event', `the database refused to store this event (${error.message}); it is correctly signed, but something in it cannot be stored. Other events are not affected; report it with its svix-id`);
+      }
       this.#log.error('could not store event; answered 503 so Svix retries it', { svix_id: record.svixId, type: record.type, error: error instanceof Error ? error.message : String(error) });
       return this.#reject(503, 'store_unavailable', `the event could not be stored: ${storeProblem(error)}. It was not accepted; retry after ${RETRY_AFTER_SECONDS} s (Svix does this automatically)`, {
         'retry-after': String(RETRY_AFTER_SECONDS),
       });
     }
+    const { duplicate, conflicting } = written;
     if (!duplicate) this.#opts.onStored?.(record.type);
+    if (conflicting) {
+      this.#log.warn('a delivery reused a stored svix-id with a different body: kept the first, dropped this one', { svix_id: record.svixId, type: record.type });
+      this.#opts.onConflictingDuplicate?.();
+    }
     await this.#opts.afterStored?.(context);
     return jsonResponse(200, duplicate ? { received: true, duplicate: true } : { received: true });
   }
@@ -143,23 +188,6 @@ export class WebhookReceiver {
 function withAdvice(error: EventParseError): string {
   if (error.code !== 'invalid_event' || error.message.includes(' — ')) return error.message;
   return `${error.message} — the body is signed with your secret but is not a Clerk webhook event; check what else sends requests to this endpoint with it`;
-}
-
-/**
- * What went wrong with the database, and what the operator should do, from the driver's error
- * code (better-sqlite3: SQLITE_*, extended codes included; pg: SQLSTATE or a socket error).
- */
-function storeProblem(error: unknown): string {
-  const code = String((error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code ?? '');
-  if (code.startsWith('SQLITE_FULL') || code === '53100') return 'the disk holding the database is full; free disk space or move the database to a larger disk';
-  if (code.startsWith('SQLITE_READONLY') || code === '25006') return 'the database is read-only; make the database file, its directory and its disk writable by this process';
-  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) return 'the database file cannot be opened for writing; check that it and its directory exist and are writable by this process';
-  if (code.startsWith('SQLITE_IOERR')) return 'the disk reported an I/O error writing the database (it may have failed or gone read-only); check the disk and its mount';
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'the database is locked by another process; find what holds it or raise its timeout';
-  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|57P0[1-3]|08\d{3})$/.test(code) || /connection|terminat/i.test(error instanceof Error ? error.message : '')) {
-    return 'the database server is unreachable; check that it is running and reachable';
-  }
-  return 'the database refused the write; check its logs';
 }
 
 function pickHeaders(headers: WebhookHeaders): Record<string, string> {

@@ -1,10 +1,24 @@
 import { CompiledQuery } from 'kysely';
 import type { Database } from '../store/database.js';
+import { isContentError, isUnreachable } from '../store/errors.js';
 import type { InboxRecord } from './record.js';
 
 export interface WriteResult {
   /** The svix-id was already in the inbox (a Svix retry or a replay): nothing changed. */
   duplicate: boolean;
+  /** A duplicate whose body differs from the stored one's: the first stays, this one is dropped. */
+  conflicting?: boolean;
+}
+
+/**
+ * The database refused this event's row while it stored others of the same commit, or refused a
+ * value in it: something in this event, which a retry will not change.
+ */
+export class RowRefusedError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'RowRefusedError';
+  }
 }
 
 interface Waiter {
@@ -62,25 +76,77 @@ export class InboxWriter {
     // The same svix-id twice in one batch: the first is the write, the rest are duplicates.
     const unique = new Map<string, InboxRecord>();
     for (const { record } of batch) if (!unique.has(record.svixId)) unique.set(record.svixId, record);
+    const rows = [...unique.values()].map(inboxRow);
     let inserted: Set<string>;
+    const refused = new Map<string, unknown>();
     try {
-      const rows = [...unique.values()].map(inboxRow);
-      inserted = await (this.#database.dialect === 'sqlite' ? this.#insertEach(rows) : this.#insertAll(rows));
+      inserted = await this.#insertRows(rows);
     } catch (error) {
-      for (const w of batch) w.reject(error);
-      return;
+      if (rows.length === 1 || isUnreachable(error)) {
+        for (const w of batch) w.reject(error);
+        return;
+      }
+      // One row may be at fault: store the rows one by one, so only its deliveries are refused.
+      ({ inserted } = await this.#insertOneByOne(rows, refused));
     }
+    let stored: Map<string, string> | null = null;
     const claimed = new Set<string>();
     const fresh: InboxRecord[] = [];
     for (const w of batch) {
-      const isNew = inserted.has(w.record.svixId) && !claimed.has(w.record.svixId);
-      if (isNew) {
-        claimed.add(w.record.svixId);
-        fresh.push(w.record);
+      const { svixId } = w.record;
+      const failure = refused.get(svixId);
+      if (failure !== undefined) {
+        w.reject(failure);
+        continue;
       }
-      w.resolve({ duplicate: !isNew });
+      const isNew = inserted.has(svixId) && !claimed.has(svixId);
+      if (isNew) {
+        claimed.add(svixId);
+        fresh.push(w.record);
+        w.resolve({ duplicate: false });
+        continue;
+      }
+      // A duplicate: Svix sends the same body under one svix-id, so a different one is worth a word.
+      const first = unique.get(svixId)!;
+      let body: string | undefined = claimed.has(svixId) ? first.body : undefined;
+      if (body === undefined) body = (stored ??= await this.#storedBodies(batch.filter((b) => !inserted.has(b.record.svixId)).map((b) => b.record.svixId))).get(svixId);
+      w.resolve({ duplicate: true, conflicting: body !== undefined && body !== w.record.body });
     }
     if (fresh.length > 0) this.#onCommitted(fresh);
+  }
+
+  #insertRows(rows: InboxRow[]): Promise<Set<string>> {
+    return this.#database.dialect === 'sqlite' ? this.#insertEach(rows) : this.#insertAll(rows);
+  }
+
+  /**
+   * After a failed group commit: each row in a commit of its own. A row refused while others go
+   * through is this row's doing (RowRefusedError); refused all alike, it is the database's.
+   */
+  async #insertOneByOne(rows: InboxRow[], refused: Map<string, unknown>): Promise<{ inserted: Set<string> }> {
+    const inserted = new Set<string>();
+    const errors = new Map<string, unknown>();
+    for (const row of rows) {
+      try {
+        for (const id of await this.#insertRows([row])) inserted.add(id);
+      } catch (error) {
+        errors.set(row.svix_id, error);
+      }
+    }
+    const alone = errors.size < rows.length;
+    for (const [id, error] of errors) refused.set(id, alone || isContentError(error) ? new RowRefusedError(error) : error);
+    return { inserted };
+  }
+
+  /** The stored bodies of these svix-ids (duplicates: to tell a retry from a different event under a reused id). */
+  async #storedBodies(svixIds: string[]): Promise<Map<string, string>> {
+    if (svixIds.length === 0) return new Map();
+    try {
+      const rows = await this.#database.db.selectFrom('clerk_webhook_events').select(['svix_id', 'body']).where('svix_id', 'in', [...new Set(svixIds)]).execute();
+      return new Map(rows.map((r) => [r.svix_id, r.body]));
+    } catch {
+      return new Map(); // the duplicate is answered as one all the same; only the comparison is lost
+    }
   }
 
   /**

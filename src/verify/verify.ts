@@ -20,6 +20,11 @@ export interface VerifiedWebhook {
 
 export interface Verifier {
   verify(payload: WebhookPayload, headers: WebhookHeaders): VerifiedWebhook;
+  /**
+   * The checks that need no body: the three headers present and well-formed, the timestamp within
+   * tolerance. Throws as verify() would, so a request can be refused before its body is read.
+   */
+  checkHeaders(headers: WebhookHeaders): void;
 }
 
 /** A SHA-256 digest in base64 without its padding '=': 43 characters. */
@@ -108,13 +113,7 @@ export function createVerifier(secrets: string | readonly string[], options: Ver
     throw new RangeError(`toleranceSeconds must be a finite number >= 0, got ${tolerance}`);
   }
 
-  function verify(payload: WebhookPayload, headers: WebhookHeaders): VerifiedWebhook {
-    if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) {
-      throw new TypeError(
-        `Webhook payload must be the raw request body (string, Buffer or Uint8Array), got ${typeof payload}. ` +
-          'A parsed body cannot be verified: read the raw bytes (express.raw(), await request.text()).',
-      );
-    }
+  function checkHeaders(headers: WebhookHeaders): { id: string; timestampHeader: string; timestamp: number; signature: string } {
     const id = readHeader(headers, 'svix-id', 'webhook-id');
     const timestampHeader = readHeader(headers, 'svix-timestamp', 'webhook-timestamp');
     const signature = readHeader(headers, 'svix-signature', 'webhook-signature');
@@ -137,6 +136,17 @@ export function createVerifier(secrets: string | readonly string[], options: Ver
           'signatures made with a whsec_ secret are supported, not asymmetric (v1a) ones.',
       );
     }
+    return { id, timestampHeader, timestamp, signature };
+  }
+
+  function verify(payload: WebhookPayload, headers: WebhookHeaders): VerifiedWebhook {
+    if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) {
+      throw new TypeError(
+        `Webhook payload must be the raw request body (string, Buffer or Uint8Array), got ${typeof payload}. ` +
+          'A parsed body cannot be verified: read the raw bytes (express.raw(), await request.text()).',
+      );
+    }
+    const { id, timestampHeader, timestamp, signature } = checkHeaders(headers);
     const prefix = `${id}.${timestampHeader}.`;
     for (let i = 0; i < hmacs.length; i++) {
       const expected = hmacs[i]!(prefix, payload);
@@ -148,7 +158,7 @@ export function createVerifier(secrets: string | readonly string[], options: Ver
     );
   }
 
-  return { verify };
+  return { verify, checkHeaders: (headers) => void checkHeaders(headers) };
 }
 
 /** One-off verification. On a hot path, create a verifier once with `createVerifier` instead. */

@@ -37,25 +37,36 @@ export function nodeWebhookHandler(source: ClerkSyncSource, options: NodeHandler
           if (raw === null) return send(res, bodyAlreadyParsed(fix));
           return void receiver.receive({ method: 'POST', headers: req.headers, body: raw }).then((r) => send(res, r), () => send(res, INTERNAL_ERROR));
         }
+        // Headers first: a request refused on them never gets its body read.
+        const early = receiver.precheck('POST', req.headers);
+        if (early) return refuseUnread(req, res, early);
         const limit = receiver.maxBodyBytes;
-        if (Number(req.headers['content-length'] ?? 0) > limit) return refuseTooLarge(req, res, receiver.tooLarge());
+        const budget = receiver.bodyBudget;
         const chunks: Buffer[] = [];
         let size = 0;
+        let done = false;
+        const stop = (answer: ReceiverResponse | null) => {
+          if (done) return;
+          done = true;
+          budget.give(size);
+          req.removeAllListeners('data');
+          if (answer) refuseUnread(req, res, answer);
+        };
         req.on('data', (chunk: Buffer) => {
+          if (size + chunk.length > limit) return stop(receiver.tooLarge());
+          if (!budget.take(chunk.length)) return stop(receiver.busy());
           size += chunk.length;
-          if (size > limit) {
-            req.removeAllListeners('data');
-            return refuseTooLarge(req, res, receiver.tooLarge());
-          }
           chunks.push(chunk);
         });
         req.on('end', () => {
-          if (size > limit) return;
+          if (done) return;
           const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+          stop(null);
           receiver.receive({ method: 'POST', headers: req.headers, body }).then((r) => send(res, r), () => send(res, INTERNAL_ERROR));
         });
         // A client that disconnects mid-body: nothing was stored, nothing to answer.
-        req.on('error', () => {});
+        req.on('error', () => stop(null));
+        req.on('close', () => stop(null));
       },
       () => send(res, INTERNAL_ERROR),
     );
@@ -75,8 +86,8 @@ export function send(res: ServerResponse, r: ReceiverResponse): void {
   res.end(r.body);
 }
 
-/** Answer 413 without reading the rest, and close the connection so the excess is never read. */
-function refuseTooLarge(req: IncomingMessage, res: ServerResponse, r: ReceiverResponse): void {
+/** Answer without reading the (rest of the) body, and close the connection so it is never read. */
+function refuseUnread(req: IncomingMessage, res: ServerResponse, r: ReceiverResponse): void {
   req.pause();
   send(res, { ...r, headers: { ...r.headers, connection: 'close' } });
 }
