@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AdminAuth, sameSecret } from '../src/admin/auth.js';
+import { AdminAuth, sameSecret, type EndedSessions } from '../src/admin/auth.js';
 import { createAdminHandler } from '../src/admin/handler.js';
+import { LoginThrottle } from '../src/admin/login-throttle.js';
 import { eventFixture } from '../src/events/fixtures.js';
 import { ADMIN_TOKEN, startAdminService, type AdminService } from './support/admin.js';
 import { runCli, startServe } from './support/cli.js';
 import { freshDatabaseUrl, testDialects } from './support/db.js';
 import { newSecret, tempDir } from './support/env.js';
+
+/** Ended sessions kept in memory, for AdminAuth outside a running service. */
+function endedInMemory(): EndedSessions {
+  const ended = new Set<string>();
+  return { has: async (nonce) => ended.has(nonce), add: async (s) => void ended.add(s.nonce) };
+}
 
 /** Logs in through the form; returns the Set-Cookie header and the cookie pair to send back. */
 async function login(svc: AdminService, token: string, headers: Record<string, string> = {}) {
@@ -136,7 +143,7 @@ for (const dialect of testDialects()) {
       assert.equal((await svc.api('/api/admin/stats', { token: null, headers: { cookie: cookie! } })).status, 200);
       const tampered = cookie!.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
       assert.equal((await svc.api('/api/admin/stats', { token: null, headers: { cookie: tampered } })).status, 401);
-      const other = new AdminAuth('another-token-another-token-1');
+      const other = new AdminAuth('another-token-another-token-1', endedInMemory());
       const foreign = other.newSession(new Request('http://x/')).setCookie.split(';', 1)[0]!;
       assert.equal((await svc.api('/api/admin/stats', { token: null, headers: { cookie: foreign } })).status, 401, 'a cookie signed for another token');
     });
@@ -171,12 +178,49 @@ for (const dialect of testDialects()) {
       assert.equal(r.setCookie, null);
     });
 
-    it('logout clears the cookie', async () => {
+    it('logout clears the cookie and ends the session server-side: a copy of the cookie stops working', async () => {
       const { cookie } = await login(svc, ADMIN_TOKEN);
       const { csrf } = await dashboard(svc, cookie!);
+      assert.equal((await svc.api('/api/admin/stats', { token: null, headers: { cookie: cookie! } })).status, 200);
       const res = await fetch(`${svc.origin}/dashboard/logout`, { method: 'POST', headers: { cookie: cookie!, 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${encodeURIComponent(csrf!)}`, redirect: 'manual' });
       assert.equal(res.status, 303);
       assert.match(res.headers.get('set-cookie') ?? '', /clerk_sync_session=; .*Max-Age=0/);
+      assert.equal((await svc.api('/api/admin/stats', { token: null, headers: { cookie: cookie! } })).status, 401, 'the copied cookie no longer works');
+      assert.equal((await dashboard(svc, cookie!)).res.status, 401);
+    });
+
+    it('a cross-site logout is refused, with or without the cookie, and the session lives on', async () => {
+      const { cookie } = await login(svc, ADMIN_TOKEN);
+      const attempts: Record<string, string>[] = [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example', cookie: cookie! }];
+      for (const headers of attempts) {
+        const res = await fetch(`${svc.origin}/dashboard/logout`, { method: 'POST', headers, redirect: 'manual' });
+        assert.equal(res.status, 403, JSON.stringify(headers));
+        assert.equal(res.headers.get('set-cookie'), null, 'no cookie cleared');
+      }
+      assert.equal((await svc.api('/api/admin/stats', { token: null, headers: { cookie: cookie! } })).status, 200);
+    });
+  });
+}
+
+for (const dialect of testDialects()) {
+  describe(`dashboard login throttle [${dialect}]`, () => {
+    it('5 failures from an address block its logins for the minute (429, Retry-After, even the right token); they are one audit row', async () => {
+      const svc = await startAdminService({ dialect });
+      try {
+        for (let i = 0; i < 5; i++) assert.equal((await login(svc, `wrong-token-${i}-0123456789`)).res.status, 401);
+        const blocked = await login(svc, ADMIN_TOKEN);
+        assert.equal(blocked.res.status, 429);
+        assert.equal(blocked.setCookie, null);
+        assert.match(blocked.html, /Too many failed logins; try again in \d+ s/);
+        const retryAfter = Number(blocked.res.headers.get('retry-after'));
+        assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+        const rows = await svc.sync.database.db.selectFrom('clerk_sync_admin_actions').selectAll().where('action', '=', 'login_failed').execute();
+        assert.equal(rows.length, 1, 'one row for the address and minute');
+        assert.equal(rows[0]!.count, 5);
+        assert.equal((await svc.api('/api/admin/stats')).status, 200, 'the API token is not throttled');
+      } finally {
+        await svc.close();
+      }
     });
   });
 }
@@ -189,15 +233,37 @@ describe('admin token rules', () => {
   });
 
   it('refuses a token shorter than 16 characters, saying how to make one', () => {
-    assert.throws(() => new AdminAuth('short'), /at least 16 random characters.*openssl rand -hex 32/);
+    assert.throws(() => new AdminAuth('short', endedInMemory()), /at least 16 random characters.*openssl rand -hex 32/);
   });
 
-  it('an expired session is refused', () => {
-    const auth = new AdminAuth(ADMIN_TOKEN);
+  it('refuses a long token that is not random (16 × a, a repeated pair), saying how to make one', () => {
+    for (const weak of ['a'.repeat(16), 'ab'.repeat(12), '1234123412341234']) {
+      assert.throws(() => new AdminAuth(weak, endedInMemory()), /not random enough.*openssl rand -hex 32/, weak);
+    }
+    assert.doesNotThrow(() => new AdminAuth('9f86d081884c7d659a2feaa0c55ad015', endedInMemory()));
+  });
+
+  it('the login throttle: 5 failures per address and 30 in all per minute, released as they age', () => {
+    const t = new LoginThrottle();
+    const t0 = 1_000_000;
+    for (let i = 0; i < 5; i++) {
+      assert.equal(t.retryAfterMs('a', t0 + i), 0);
+      t.fail('a', t0 + i);
+    }
+    assert.equal(t.retryAfterMs('a', t0 + 10), 60_000 - 10, 'until the first failure is a minute old');
+    assert.equal(t.retryAfterMs('b', t0 + 10), 0, 'another address may try');
+    for (let i = 0; i < 25; i++) t.fail(`x${i}`, t0 + 20);
+    assert.equal(t.retryAfterMs('fresh', t0 + 30), 60_000 - 30, '30 failures from anywhere block everyone');
+    assert.equal(t.retryAfterMs('a', t0 + 60_001), 0, 'released as its failures age out');
+    assert.equal(t.retryAfterMs('fresh', t0 + 60_021), 0);
+  });
+
+  it('an expired session is refused', async () => {
+    const auth = new AdminAuth(ADMIN_TOKEN, endedInMemory());
     const old = auth.newSession(new Request('http://x/'), Date.now() - 13 * 3600_000).setCookie.split(';', 1)[0]!;
-    assert.equal(auth.authenticate(new Request('http://x/', { headers: { cookie: old } })), null);
+    assert.equal(await auth.authenticate(new Request('http://x/', { headers: { cookie: old } })), null);
     const fresh = auth.newSession(new Request('http://x/')).setCookie.split(';', 1)[0]!;
-    assert.equal(auth.authenticate(new Request('http://x/', { headers: { cookie: fresh } }))?.kind, 'dashboard');
+    assert.equal((await auth.authenticate(new Request('http://x/', { headers: { cookie: fresh } })))?.kind, 'dashboard');
   });
 
   it('createAdminHandler reads CLERK_SYNC_ADMIN_TOKEN when no token is passed', async () => {

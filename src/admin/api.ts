@@ -20,7 +20,7 @@ const MAX_WAIT_MS = 30_000;
 /** Routes under /api/admin (the caller has authenticated the request and checked CSRF). */
 export async function handleApi(request: Request, path: string, ctx: ApiContext): Promise<Response> {
   const url = new URL(request.url);
-  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const segments = path.split('/').filter(Boolean).map(decodeSegment);
   const method = request.method;
   const [resource, id, action] = segments;
 
@@ -181,4 +181,13 @@ export function asHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
   if (error instanceof BrowseInputError) return new HttpError(400, 'bad_request', error.message);
   return null;
+}
+
+/** A percent-encoded path segment; a malformed escape is the client's mistake, not ours. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'bad_request', `the path segment "${segment}" has a malformed percent-escape; encode ids with encodeURIComponent`);
+  }
 }

@@ -8,12 +8,19 @@ export interface AdminAction {
   remoteAddress?: string | null;
 }
 
-/** Appends to clerk_sync_admin_actions: who (API token or dashboard session), what, when, from where. */
-export async function recordAction(database: Database, a: AdminAction, now = Date.now()): Promise<void> {
-  await database.db
+/** Appends to clerk_sync_admin_actions: who (API token or dashboard session), what, when, from where. Returns its id. */
+export async function recordAction(database: Database, a: AdminAction, now = Date.now()): Promise<number> {
+  const row = await database.db
     .insertInto('clerk_sync_admin_actions')
     .values({ at: now, actor: a.actor, action: a.action, target: a.target ?? null, count: a.count ?? null, remote_address: a.remoteAddress ?? null })
-    .execute();
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+/** Sets the count of a recorded action (failed logins of one address, counted in one row). */
+export async function countAction(database: Database, id: number, count: number): Promise<void> {
+  await database.db.updateTable('clerk_sync_admin_actions').set({ count }).where('id', '=', id).execute();
 }
 
 /** The newest actions first. */

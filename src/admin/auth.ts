@@ -5,9 +5,23 @@ export const SESSION_COOKIE = 'clerk_sync_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const SESSION_TTL_MS = 12 * 3600_000;
 const MIN_TOKEN_LENGTH = 16;
+/** A random token of 16+ characters has far more; `aaaaaaaaaaaaaaaa` or `abababab...` has 1 or 2. */
+const MIN_DISTINCT_CHARACTERS = 8;
 
 /** Who made an authenticated request: the API (bearer token) or a dashboard session (cookie). */
-export type Principal = { kind: 'api' } | { kind: 'dashboard'; csrf: string };
+export type Principal = { kind: 'api' } | { kind: 'dashboard'; csrf: string; session: SessionId };
+
+/** A dashboard session: its nonce and when it expires anyway (ms). */
+export interface SessionId {
+  nonce: string;
+  expiresAt: number;
+}
+
+/** Sessions ended by a logout before they expire: they must not work again, on any instance. */
+export interface EndedSessions {
+  has(nonce: string): Promise<boolean>;
+  add(session: SessionId): Promise<void>;
+}
 
 /** Compares secrets in constant time: hashing first makes the lengths equal too. */
 export function sameSecret(given: string, expected: string): boolean {
@@ -16,10 +30,14 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** Rejects tokens too short to resist guessing, with the fix. */
+/** Rejects tokens too short or too repetitive to resist guessing, with the fix. */
 export function checkAdminToken(token: string, env = ADMIN_TOKEN_ENV): string {
   const t = token.trim();
   if (t.length < MIN_TOKEN_LENGTH) throw new Error(`${env} is too short (${t.length} characters); use at least ${MIN_TOKEN_LENGTH} random characters, e.g. \`openssl rand -hex 32\``);
+  const distinct = new Set(t).size;
+  if (distinct < MIN_DISTINCT_CHARACTERS) {
+    throw new Error(`${env} is not random enough (${distinct} distinct characters in ${t.length}); use a random token, e.g. \`openssl rand -hex 32\``);
+  }
   return t;
 }
 
@@ -31,9 +49,11 @@ export function checkAdminToken(token: string, env = ADMIN_TOKEN_ENV): string {
 export class AdminAuth {
   readonly #token: string;
   readonly #key: Buffer;
+  readonly #ended: EndedSessions;
 
-  constructor(token: string) {
+  constructor(token: string, ended: EndedSessions) {
     this.#token = checkAdminToken(token);
+    this.#ended = ended;
     this.#key = createHash('sha256').update(`clerk-sync session key\0${this.#token}`).digest();
   }
 
@@ -41,15 +61,21 @@ export class AdminAuth {
     return sameSecret(candidate, this.#token);
   }
 
-  /** The bearer token or session cookie of a request, verified; null when neither is valid. */
-  authenticate(request: Request, now = Date.now()): Principal | null {
+  /** The bearer token or session cookie of a request, verified (a session also not logged out); null when neither is valid. */
+  async authenticate(request: Request, now = Date.now()): Promise<Principal | null> {
     const header = request.headers.get('authorization');
     if (header) {
       const m = /^Bearer\s+(.+)$/i.exec(header.trim());
       return m && this.tokenMatches(m[1]!.trim()) ? { kind: 'api' } : null;
     }
     const session = this.#session(readCookie(request, SESSION_COOKIE), now);
-    return session ? { kind: 'dashboard', csrf: session.csrf } : null;
+    if (!session || (await this.#ended.has(session.id.nonce))) return null;
+    return { kind: 'dashboard', csrf: session.csrf, session: session.id };
+  }
+
+  /** Ends a session for good, server-side: a copy of its cookie no longer works. */
+  endSession(session: SessionId): Promise<void> {
+    return this.#ended.add(session);
   }
 
   /** A new session: the Set-Cookie header value and its CSRF token. */
@@ -61,17 +87,17 @@ export class AdminAuth {
   }
 
   /** Set-Cookie value that ends the session in the browser. */
-  static endSession(request: Request): string {
+  static clearCookie(request: Request): string {
     return sessionCookie('', isHttps(request), 0);
   }
 
-  #session(value: string | null, now: number): { csrf: string } | null {
+  #session(value: string | null, now: number): { csrf: string; id: SessionId } | null {
     if (!value) return null;
     const m = /^v1\.(\d+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(value);
     if (!m) return null;
     const [, expires, nonce, mac] = m;
     if (!sameSecret(mac!, this.#mac(`${expires}.${nonce}`)) || Number(expires) <= now) return null;
-    return { csrf: this.#mac(`csrf.${nonce}`) };
+    return { csrf: this.#mac(`csrf.${nonce}`), id: { nonce: nonce!, expiresAt: Number(expires) } };
   }
 
   #mac(data: string): string {

@@ -4,9 +4,12 @@ import { ClerkSyncMetrics, METRICS_TOKEN_ENV } from '../metrics/metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus.js';
 import type { Database } from '../store/database.js';
 import { asHttpError, handleApi } from './api.js';
-import { recordAction } from './audit.js';
+import { countAction, recordAction } from './audit.js';
+import { endedSessionsIn } from './ended-sessions.js';
+import { LoginThrottle } from './login-throttle.js';
 import { ADMIN_TOKEN_ENV, AdminAuth, checkAdminToken, csrfProblem, sameSecret, type Principal } from './auth.js';
-import { checkReadiness } from './health.js';
+import { checkReadiness, publicWorkerHealth } from './health.js';
+import type { Worker } from '../worker/worker.js';
 import { errorJson, HttpError, json, SECURITY_HEADERS } from './http.js';
 import { ReplayJobs } from './replay-jobs.js';
 
@@ -28,7 +31,7 @@ export interface AdminHandlerOptions {
 }
 
 /** A ClerkSync (its worker is woken at once by replays) or a bare Database (workers elsewhere poll). */
-export type AdminSource = { readonly database: Database; readonly worker: { notify(): void } | null } | Database;
+export type AdminSource = { readonly database: Database; readonly worker: Pick<Worker, 'notify' | 'health'> | null } | Database;
 
 export interface RequestContext {
   /** The client's address, recorded with admin actions. */
@@ -56,9 +59,11 @@ export interface AdminHandler {
  */
 export function createAdminHandler(source: AdminSource, options: AdminHandlerOptions = {}): AdminHandler {
   const database = 'worker' in source ? source.database : source;
-  const notify = 'worker' in source ? () => source.worker?.notify() : () => {};
+  const worker = 'worker' in source ? source.worker : null;
+  const notify = () => worker?.notify();
   const adminToken = options.adminToken === undefined ? process.env[ADMIN_TOKEN_ENV] : options.adminToken;
-  const auth = adminToken ? new AdminAuth(adminToken) : null;
+  const auth = adminToken ? new AdminAuth(adminToken, endedSessionsIn(database)) : null;
+  const logins = new LoginThrottle();
   const metricsTokenRaw = options.metricsToken === undefined ? process.env[METRICS_TOKEN_ENV] : options.metricsToken;
   const metricsToken = metricsTokenRaw ? checkAdminToken(metricsTokenRaw, METRICS_TOKEN_ENV) : null;
   const metrics = options.metrics ?? new ClerkSyncMetrics();
@@ -75,8 +80,10 @@ export function createAdminHandler(source: AdminSource, options: AdminHandlerOpt
     try {
       if (path === '/healthz') return json(200, { status: 'ok' });
       if (path === '/readyz') {
-        const r = await checkReadiness(database);
-        return json(r.ready ? 200 : 503, r.ready ? { status: 'ready' } : { status: 'not_ready', ...r });
+        const { detail, ...r } = await checkReadiness(database);
+        if (detail) options.logger?.warn('not ready: the database does not answer', { detail });
+        const health = worker ? { worker: publicWorkerHealth(worker.health()) } : {};
+        return json(r.ready ? 200 : 503, r.ready ? { status: 'ready', ...health } : { status: 'not_ready', ...r, ...health });
       }
       if (path === '/metrics') return await serveMetrics(request);
       if (path === '/api/admin' || path.startsWith('/api/admin/')) return await serveApi(request, path.slice('/api/admin'.length), context);
@@ -102,12 +109,12 @@ export function createAdminHandler(source: AdminSource, options: AdminHandlerOpt
         return errorJson(new HttpError(401, 'unauthorized', `/metrics needs Authorization: Bearer <${METRICS_TOKEN_ENV}>`, { 'www-authenticate': 'Bearer realm="clerk-sync metrics"' }));
       }
     }
-    return new Response(await metrics.render(database), { status: 200, headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' } });
+    return new Response(await metrics.render(database, Date.now(), worker?.health()), { status: 200, headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' } });
   }
 
   async function serveApi(request: Request, path: string, context: RequestContext): Promise<Response> {
     if (!auth) throw disabled();
-    const principal = auth.authenticate(request);
+    const principal = await auth.authenticate(request);
     if (!principal) {
       throw new HttpError(401, 'unauthorized', `send Authorization: Bearer <${ADMIN_TOKEN_ENV}> (or log in to the dashboard)`, { 'www-authenticate': 'Bearer realm="clerk-sync admin"' });
     }
@@ -129,26 +136,41 @@ export function createAdminHandler(source: AdminSource, options: AdminHandlerOpt
     if (sub === '/login' && request.method === 'POST') {
       const problem = csrfProblem(request, null);
       if (problem) throw new HttpError(403, 'csrf_rejected', `refused: ${problem}`);
+      const address = context.remoteAddress ?? 'unknown';
+      const waitMs = logins.retryAfterMs(address);
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        const page = loginPage(dashboardBase, `Too many failed logins; try again in ${seconds} s.`, 429);
+        page.headers.set('retry-after', String(seconds));
+        return page;
+      }
       const form = new URLSearchParams(await request.text());
       const ok = auth.tokenMatches(form.get('token') ?? '');
-      await recordAction(database, { actor: 'dashboard', action: ok ? 'login' : 'login_failed', remoteAddress: context.remoteAddress ?? null });
       if (!ok) {
+        // One audit row per address and minute, counting its failures; the throttle bounds both.
+        const failures = logins.fail(address);
+        if (failures.auditId === null) failures.auditId = await recordAction(database, { actor: 'dashboard', action: 'login_failed', count: 1, remoteAddress: context.remoteAddress ?? null });
+        else await countAction(database, failures.auditId, failures.count);
         // Slow down guessing; the comparison itself is constant-time.
         await new Promise((r) => setTimeout(r, 300));
         return loginPage(dashboardBase, 'That token is not the one set in CLERK_SYNC_ADMIN_TOKEN.', 401);
       }
+      await recordAction(database, { actor: 'dashboard', action: 'login', remoteAddress: context.remoteAddress ?? null });
       const session = auth.newSession(request);
       const next = form.get('next') ?? '';
       const target = next.startsWith(`${dashboardBase}/`) || next === dashboardBase ? next : dashboardBase;
       return new Response(null, { status: 303, headers: { ...SECURITY_HEADERS, location: target, 'set-cookie': session.setCookie } });
     }
     if (sub === '/logout' && request.method === 'POST') {
-      const principal = auth.authenticate(request);
-      if (principal) checkCsrf(request, principal, new URLSearchParams(await request.text()).get('csrf'));
-      return new Response(null, { status: 303, headers: { ...SECURITY_HEADERS, location: `${dashboardBase}/login`, 'set-cookie': AdminAuth.endSession(request) } });
+      // Even without a valid session: another site must not be able to log anyone out.
+      const principal = await auth.authenticate(request);
+      const problem = csrfProblem(request, principal?.kind === 'dashboard' ? principal.csrf : null, new URLSearchParams(await request.text()).get('csrf'));
+      if (problem) throw new HttpError(403, 'csrf_rejected', `refused: ${problem}`);
+      if (principal?.kind === 'dashboard') await auth.endSession(principal.session);
+      return new Response(null, { status: 303, headers: { ...SECURITY_HEADERS, location: `${dashboardBase}/login`, 'set-cookie': AdminAuth.clearCookie(request) } });
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', 'use GET for dashboard pages', { allow: 'GET' });
-    const principal = auth.authenticate(request);
+    const principal = await auth.authenticate(request);
     if (sub === '/login') return principal ? redirect(dashboardBase) : loginPage(dashboardBase, null, 200);
     if (!principal || principal.kind !== 'dashboard') return loginPage(dashboardBase, null, 401, url(request).pathname);
     return dashboardShell({ base, csrf: principal.csrf });

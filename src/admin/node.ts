@@ -20,8 +20,10 @@ export function nodeAdminHandler(handler: AdminHandler): (req: IncomingMessage, 
         if (!request) return writeResponse(res, new Response('{"error":{"code":"payload_too_large","message":"admin request bodies are limited to 1 MiB"}}', { status: 413, headers: { 'content-type': 'application/json', connection: 'close' } }));
         await writeResponse(res, await handler(request, { remoteAddress: req.socket.remoteAddress ?? null }));
       },
-      () => {
-        if (!res.headersSent) res.writeHead(400).end();
+      (error: unknown) => {
+        if (res.headersSent) return;
+        const message = error instanceof InvalidHostError ? 'the Host header must be host or host:port' : 'the request could not be read';
+        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: { code: error instanceof InvalidHostError ? 'invalid_host' : 'bad_request', message } }));
       },
     ).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
@@ -32,9 +34,12 @@ export function nodeAdminHandler(handler: AdminHandler): (req: IncomingMessage, 
 
 async function toRequest(req: IncomingMessage): Promise<Request | null> {
   const secure = Boolean((req.socket as TLSSocket).encrypted);
-  // Express strips its mount path from req.url and keeps the full one in originalUrl.
-  const path = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-  const url = `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${path}`;
+  // Express strips its mount path from req.url and keeps the full one in originalUrl. The path
+  // is taken from the request line alone: the Host header only names the origin (checked to be
+  // a host and port), so it cannot smuggle in a path a proxy rule would have refused.
+  const target = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+  const absolute = target.startsWith('/') ? null : new URL(target); // absolute-form: GET http://host/path
+  const url = `${secure ? 'https' : 'http'}://${hostOf(req)}${absolute ? `${absolute.pathname}${absolute.search}` : target}`;
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined) continue;
@@ -54,6 +59,15 @@ async function toRequest(req: IncomingMessage): Promise<Request | null> {
   }
   return new Request(url, { method, headers, body: Buffer.concat(chunks) });
 }
+
+/** The Host header when it is `host[:port]` (a name, IPv4 or [IPv6]); anything else is refused. */
+function hostOf(req: IncomingMessage): string {
+  const host = req.headers.host ?? 'localhost';
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(host)) throw new InvalidHostError(host);
+  return host;
+}
+
+class InvalidHostError extends Error {}
 
 async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
   if (res.headersSent || res.destroyed) return;

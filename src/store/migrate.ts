@@ -6,6 +6,7 @@ import { catalogMigration } from './migrations/002-catalog.js';
 import { backfillMigration } from './migrations/003-backfill.js';
 import { adminMigration } from './migrations/004-admin.js';
 import { compressionMigration } from './migrations/005-compression.js';
+import { endedSessionsMigration } from './migrations/006-ended-sessions.js';
 
 /** Ordered by name; never rename or edit one that has shipped, add a new one. */
 function migrations(dialect: DialectName): Array<[name: string, migration: Migration]> {
@@ -15,6 +16,7 @@ function migrations(dialect: DialectName): Array<[name: string, migration: Migra
     ['003-backfill', backfillMigration(dialect)],
     ['004-admin', adminMigration(dialect)],
     ['005-compression', compressionMigration(dialect)],
+    ['006-ended-sessions', endedSessionsMigration()],
   ];
 }
 

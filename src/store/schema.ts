@@ -409,6 +409,12 @@ export interface AdminActionsTable {
   remote_address: string | null;
 }
 
+/** Dashboard sessions ended by a logout before their expiry (migration 006). */
+export interface EndedSessionsTable {
+  nonce: string;
+  expires_at: EpochMs;
+}
+
 /** Progress of `clerk-sync backfill` (migration 003): one row per resource imported from Clerk's Backend API. */
 export interface BackfillTable {
   /** `users`, `organizations` or `organization_memberships`. */
@@ -452,4 +458,5 @@ export interface ClerkSyncDatabase {
   clerk_payment_attempts: PaymentAttemptsTable;
   clerk_sync_backfill: BackfillTable;
   clerk_sync_admin_actions: AdminActionsTable;
+  clerk_sync_admin_ended_sessions: EndedSessionsTable;
 }
