@@ -3,6 +3,7 @@ import type { EventDetail, EventSummary } from '../../inbox/browse.js';
 import { getEvent, listEvents, MAX_PAGE_SIZE } from '../../inbox/browse.js';
 import type { RelatedRow } from '../../admin/client.js';
 import { openDatabase } from '../../store/database.js';
+import { printable } from '../printable.js';
 import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';
 import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, numberIn, positiveInt } from '../options.js';
 
@@ -17,21 +18,22 @@ function printList(events: EventSummary[], json: boolean): void {
   }
   if (events.length === 0) return console.log('no events match');
   for (const r of events) {
-    const err = r.last_error ? `  ${r.last_error.slice(0, 80)}` : '';
-    console.log(`${time(r.received_at)}  ${r.svix_id.padEnd(32)} ${r.type.padEnd(34)} ${r.status.padEnd(10)} ${String(r.attempts).padStart(2)}${err}`);
+    const err = r.last_error ? `  ${printable(r.last_error.slice(0, 80))}` : '';
+    console.log(`${time(r.received_at)}  ${printable(r.svix_id).padEnd(32)} ${printable(r.type).padEnd(34)} ${r.status.padEnd(10)} ${String(r.attempts).padStart(2)}${err}`);
   }
 }
 
 function printEvent(e: EventDetail, related: RelatedRow[] | null): void {
-  console.log(`svix-id      ${e.svix_id}\ntype         ${e.type}\nstatus       ${e.status}\nattempts     ${e.attempts}`);
-  console.log(`received     ${time(e.received_at)}\nprocessed    ${time(e.processed_at)}\nentity       ${e.entity_id ?? '-'}\ninstance     ${e.instance_id ?? '-'}`);
+  const p = (v: string | null) => (v === null ? '-' : printable(v));
+  console.log(`svix-id      ${p(e.svix_id)}\ntype         ${p(e.type)}\nstatus       ${e.status}\nattempts     ${e.attempts}`);
+  console.log(`received     ${time(e.received_at)}\nprocessed    ${time(e.processed_at)}\nentity       ${p(e.entity_id)}\ninstance     ${p(e.instance_id)}`);
   if (e.status === 'failed') console.log(`next try     ${time(e.next_attempt_at)}`);
-  if (e.last_error) console.log(`last error   ${e.last_error}`);
+  if (e.last_error) console.log(`last error   ${p(e.last_error)}`);
   console.log('\nheaders');
-  for (const [k, v] of Object.entries(e.headers)) console.log(`  ${k}: ${v}`);
+  for (const [k, v] of Object.entries(e.headers)) console.log(`  ${p(k)}: ${p(v)}`);
   console.log('\nattempts');
   if (e.attempt_log.length === 0) console.log('  none yet');
-  for (const a of e.attempt_log) console.log(`  #${a.attempt}  ${time(Number(a.started_at))}  ${a.outcome.padEnd(7)} ${Number(a.duration_ms).toFixed(1)} ms${a.error ? `  ${a.error}` : ''}`);
+  for (const a of e.attempt_log) console.log(`  #${a.attempt}  ${time(Number(a.started_at))}  ${a.outcome.padEnd(7)} ${Number(a.duration_ms).toFixed(1)} ms${a.error ? `  ${p(a.error)}` : ''}`);
   if (related?.length) {
     console.log('\nsynced rows');
     for (const r of related) console.log(`  ${r.table}: ${JSON.stringify({ ...r.row, payload: undefined })}`);

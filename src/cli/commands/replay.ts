@@ -10,6 +10,7 @@ import { isSuccess, sendSigned } from '../delivery/send.js';
 import { SVIX_TIMEOUT_MS } from '../delivery/svix-schedule.js';
 import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';
 import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, duration, secretOption } from '../options.js';
+import { printable } from '../printable.js';
 import { createProgress } from '../progress.js';
 
 const CHUNK = 500;
@@ -73,7 +74,7 @@ async function processLocally(database: Database, ids: string[]): Promise<boolea
       const r = byId.get(id);
       if (!r) continue;
       counts[r.status] = (counts[r.status] ?? 0) + 1;
-      console.log(`${r.svix_id} ${r.type} ${r.status}${r.last_error && r.status !== 'done' ? `  ${r.last_error}` : ''}`);
+      console.log(printable(`${r.svix_id} ${r.type} ${r.status}${r.last_error && r.status !== 'done' ? `  ${r.last_error}` : ''}`));
     }
   }
   const bad = (counts.failed ?? 0) + (counts.dead ?? 0);
@@ -98,7 +99,7 @@ async function redeliver(database: Database, ids: string[], options: { url: stri
       statuses[label] = (statuses[label] ?? 0) + 1;
       if (!isSuccess(r.status)) failed++;
       progress.add(1);
-      console.log(`${row.svix_id} ${row.type} ${r.status ?? `unreachable (${r.error})`}`);
+      console.log(printable(`${row.svix_id} ${row.type} ${r.status ?? `unreachable (${r.error})`}`));
     }
   }
   progress.done();
@@ -113,7 +114,7 @@ async function replayRemote(client: AdminClient, ids: string[], filter: EventFil
       try {
         const e = await client.replayEvent(id, { waitMs: 10_000 });
         if (e.status === 'failed' || e.status === 'dead') bad++;
-        console.log(`${e.svix_id} ${e.type} ${e.status}${e.last_error && e.status !== 'done' ? `  ${e.last_error}` : ''}`);
+        console.log(printable(`${e.svix_id} ${e.type} ${e.status}${e.last_error && e.status !== 'done' ? `  ${e.last_error}` : ''}`));
       } catch (error) {
         if ((error as { code?: string }).code !== 'not_found') throw error;
         console.error(`no stored event has svix-id ${id} on ${client.baseUrl}`);
@@ -182,7 +183,7 @@ export function replayCommand(): Command {
       if (missing.length) process.exitCode = 1;
       if (opts.dryRun) {
         console.log(`${ids.length} event${ids.length === 1 ? '' : 's'} match${ids.length === 1 ? 'es' : ''}`);
-        for (const id of ids) console.log(id);
+        for (const id of ids) console.log(printable(id));
         return;
       }
       if (ids.length === 0) {
