@@ -56,6 +56,15 @@ export function columnInteger(v: unknown): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
+/** The range of an `integer` column (counts): 32 bits on PostgreSQL. */
+const INT32_MAX = 2 ** 31 - 1;
+
+/** An `integer` column value (a count): as columnInteger, and within 32 bits, else no value. */
+export function columnCount(v: unknown): number | null {
+  const n = columnInteger(v);
+  return n !== null && Math.abs(n) <= INT32_MAX ? n : null;
+}
+
 /**
  * A JSON value fit for a JSON column and for code that walks it: keys and strings well-formed,
  * nesting cut at MAX_JSON_DEPTH (the cut subtree becomes CUT_MARKER). Returns the value itself

@@ -1,7 +1,7 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { distinctById, upsertNewer } from './guard.js';
-import { bool, int, json, list, nonEmpty, obj, text, type Payload } from './values.js';
+import { bool, count, int, json, list, nonEmpty, obj, text, type Payload } from './values.js';
 
 /** The payer of a billing object: a user or an organization (Clerk sends `""` for the other one). */
 export function payer(d: Payload) {
@@ -28,7 +28,7 @@ function itemRow(d: Payload, ctx: SyncContext, parent: { subscriptionId: string;
     plan_amount: int(plan?.amount),
     plan_currency: text(plan?.currency),
     interval: text(d.interval),
-    seats: int(obj(d.seats)?.quantity),
+    seats: count(obj(d.seats)?.quantity),
     // Items inside a subscription event carry no payer: it is the subscription's.
     ...(own.payer_id === null && parent ? parent.payer : own),
     period_start: int(d.period_start),

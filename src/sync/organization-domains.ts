@@ -2,7 +2,7 @@ import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockParent, upsertNewer } from './guard.js';
 import { organizationDeletedAt } from './organizations.js';
-import { int, organizationIdOf, text, verification, type Payload } from './values.js';
+import { count, int, organizationIdOf, text, verification, type Payload } from './values.js';
 
 /** organizationDomain.created/updated; a domain of a deleted organization is stored ended. */
 export async function upsertOrganizationDomain(d: Payload, ctx: SyncContext): Promise<void> {
@@ -24,8 +24,8 @@ export async function upsertOrganizationDomain(d: Payload, ctx: SyncContext): Pr
     verification_strategy: affiliation.strategy,
     ownership_verification_status: ownership.status,
     ownership_verification_strategy: ownership.strategy,
-    total_pending_invitations: int(d.total_pending_invitations),
-    total_pending_suggestions: int(d.total_pending_suggestions),
+    total_pending_invitations: count(d.total_pending_invitations),
+    total_pending_suggestions: count(d.total_pending_suggestions),
     created_at: int(d.created_at),
     updated_at: int(d.updated_at) ?? ctx.eventTime,
     deleted_at: organizationDeletedAt(organizationId),

@@ -2,7 +2,7 @@ import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockForDeletion, upsertNewer } from './guard.js';
 import { q, run } from './sql.js';
-import { bool, int, json, text, type Payload } from './values.js';
+import { bool, count, int, json, text, type Payload } from './values.js';
 
 export async function upsertOrganization(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
@@ -15,9 +15,9 @@ export async function upsertOrganization(d: Payload, ctx: SyncContext): Promise<
     image_url: text(d.image_url),
     has_image: bool(d.has_image),
     created_by: text(d.created_by),
-    max_allowed_memberships: int(d.max_allowed_memberships),
+    max_allowed_memberships: count(d.max_allowed_memberships),
     admin_delete_enabled: bool(d.admin_delete_enabled),
-    members_count: int(d.members_count),
+    members_count: count(d.members_count),
     public_metadata: json(d.public_metadata),
     private_metadata: json(d.private_metadata),
     created_at: int(d.created_at),

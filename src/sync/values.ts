@@ -1,4 +1,4 @@
-import { cleanJson, columnInteger, columnText, wellFormed } from '../events/content.js';
+import { cleanJson, columnCount, columnInteger, columnText, wellFormed } from '../events/content.js';
 
 /**
  * Payload readers. Live payloads drift from the spec (fields missing, null, or of another shape),
@@ -17,9 +17,14 @@ export function longText(v: unknown): string | null {
   return typeof v === 'string' ? wellFormed(v) : null;
 }
 
-/** An integer column (epoch ms and counts): see columnInteger. */
+/** A bigint column (epoch ms): see columnInteger. */
 export function int(v: unknown): number | null {
   return columnInteger(v);
+}
+
+/** An integer column (a count, 32 bits): see columnCount. */
+export function count(v: unknown): number | null {
+  return columnCount(v);
 }
 
 export function bool(v: unknown): boolean | null {
