@@ -35,6 +35,8 @@ export interface ClerkSyncOptions<AppDatabase = {}> {
   database?: string | Database;
   durability?: SqliteDurability;
   maxBodyBytes?: number;
+  /** Most bytes of webhook bodies read at once, across requests (default 64 MiB): past it, 503 busy. */
+  maxInFlightBodyBytes?: number;
   verify?: VerifyOptions;
   /** Worker settings, or false for a receiver that only stores (another process works the inbox). */
   worker?: false | { concurrency?: number; batchSize?: number; retrySchedule?: readonly number[]; pollIntervalMs?: number };
@@ -164,6 +166,7 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
     verifier,
     inbox,
     maxBodyBytes: options.maxBodyBytes,
+    maxInFlightBodyBytes: options.maxInFlightBodyBytes,
     logger,
     onRejected: options.onRejected,
     onStored: options.onStored,

@@ -14,7 +14,7 @@ export interface AdminService {
   /** http://127.0.0.1:port */
   origin: string;
   /** POSTs a signed event to /api/webhooks. */
-  send(event: unknown, options?: { id?: string; secret?: string }): Promise<{ status: number; id: string }>;
+  send(event: unknown, options?: { id?: string; secret?: string }): Promise<{ status: number; id: string; body: any }>;
   /** Calls the admin API with the bearer token (or `token`). */
   api(path: string, init?: { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   /** Waits until the event has this status. */
@@ -45,8 +45,8 @@ export async function startAdminService(options: { dialect: TestTarget; adminTok
     secret: svc.secret,
     origin,
     async send(event, opts = {}) {
-      const { status, id } = await svc.send(event, opts);
-      return { status, id };
+      const { status, id, body } = await svc.send(event, opts);
+      return { status, id, body };
     },
     async api(path, init = {}) {
       const token = init.token === undefined ? ADMIN_TOKEN : init.token;
