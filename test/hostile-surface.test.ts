@@ -84,6 +84,19 @@ for (const dialect of testDialects()) {
       assert.equal(ipv6.status, 200);
     });
 
+    it('an admin API POST without credentials is refused before its body is read', async () => {
+      const { hostname, port } = new URL(svc.origin);
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect(Number(port), hostname, () => socket.write(`POST /api/admin/events/x/replay HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{`));
+        let data = '';
+        socket.on('data', (d) => (data += d));
+        socket.on('close', () => resolve(data));
+        setTimeout(() => socket.destroy(), 3000);
+      });
+      assert.match(answer, /^HTTP\/1\.1 401 /, answer.slice(0, 100));
+      assert.match(answer, /connection: close/i);
+    });
+
     it('a malformed percent-escape in an admin path is a 400, not a 500', async () => {
       const r = await svc.api('/api/admin/events/%E0%A4%A');
       assert.equal(r.status, 400);

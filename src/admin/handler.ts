@@ -47,6 +47,11 @@ export interface AdminHandler {
   handles(pathname: string): boolean;
   /** Bulk replays started through this handler. */
   readonly jobs: ReplayJobs;
+  /**
+   * For servers that read the body themselves: the answer to give before reading it (no admin
+   * token, no credentials for an API route, a throttled login), or null to read it and call the handler.
+   */
+  beforeBody(request: Request, context?: RequestContext): Promise<Response | null>;
 }
 
 /**
@@ -176,13 +181,22 @@ export function createAdminHandler(source: AdminSource, options: AdminHandlerOpt
     return dashboardShell({ base, csrf: principal.csrf });
   }
 
+  const beforeBody = async (request: Request): Promise<Response | null> => {
+    const path = new URL(request.url).pathname.slice(base.length) || '/';
+    if (path.startsWith('/api/admin')) {
+      if (!auth) return errorJson(disabled());
+      if (!(await auth.authenticate(request))) return errorJson(new HttpError(401, 'unauthorized', `send Authorization: Bearer <${ADMIN_TOKEN_ENV}> (or log in to the dashboard)`, { 'www-authenticate': 'Bearer realm="clerk-sync admin"' }));
+    }
+    return null;
+  };
+
   const handles = (pathname: string): boolean => {
     if (base && pathname !== base && !pathname.startsWith(`${base}/`)) return false;
     const p = base ? pathname.slice(base.length) || '/' : pathname;
     return OWN_PATHS.has(p) || p.startsWith('/dashboard/') || p.startsWith('/api/admin/');
   };
 
-  return Object.assign(handler, { enabled: auth !== null, jobs, handles });
+  return Object.assign(handler, { enabled: auth !== null, jobs, handles, beforeBody });
 }
 
 const OWN_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/dashboard', '/api/admin']);

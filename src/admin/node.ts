@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { AdminHandler } from './handler.js';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/** Admin request bodies are a login form or a replay filter: a few hundred bytes. */
+const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * Serves an AdminHandler (Fetch API) from node:http, or from Express / Connect
@@ -15,10 +16,16 @@ export function nodeAdminHandler(handler: AdminHandler): (req: IncomingMessage, 
       // As middleware: leave the app's own routes to it.
       if (!handler.handles(path)) return next();
     }
-    void toRequest(req).then(
+    const context = { remoteAddress: req.socket.remoteAddress ?? null };
+    void toRequest(req, (headersOnly) => handler.beforeBody(headersOnly, context)).then(
       async (request) => {
-        if (!request) return writeResponse(res, new Response('{"error":{"code":"payload_too_large","message":"admin request bodies are limited to 1 MiB"}}', { status: 413, headers: { 'content-type': 'application/json', connection: 'close' } }));
-        await writeResponse(res, await handler(request, { remoteAddress: req.socket.remoteAddress ?? null }));
+        if (request instanceof Response) {
+          // Refused before its body was read: close the connection rather than read it.
+          res.shouldKeepAlive = false;
+          return writeResponse(res, request);
+        }
+        if (!request) return writeResponse(res, new Response('{"error":{"code":"payload_too_large","message":"admin request bodies are limited to 64 KiB"}}', { status: 413, headers: { 'content-type': 'application/json', connection: 'close' } }));
+        await writeResponse(res, await handler(request, context));
       },
       (error: unknown) => {
         if (res.headersSent) return;
@@ -32,7 +39,8 @@ export function nodeAdminHandler(handler: AdminHandler): (req: IncomingMessage, 
   };
 }
 
-async function toRequest(req: IncomingMessage): Promise<Request | null> {
+/** The request as a Fetch Request; `beforeBody`'s answer instead, when it has one; null when the body is too large. */
+async function toRequest(req: IncomingMessage, beforeBody: (headersOnly: Request) => Promise<Response | null>): Promise<Request | Response | null> {
   const secure = Boolean((req.socket as TLSSocket).encrypted);
   // Express strips its mount path from req.url and keeps the full one in originalUrl. The path
   // is taken from the request line alone: the Host header only names the origin (checked to be
@@ -50,6 +58,10 @@ async function toRequest(req: IncomingMessage): Promise<Request | null> {
     req.resume();
     return new Request(url, { method, headers });
   }
+  // Credentials first: a request that will be refused never gets its body read.
+  const early = await beforeBody(new Request(url, { method: 'GET', headers }));
+  if (early) return early;
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return null;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
