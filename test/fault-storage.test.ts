@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { describe, it } from 'node:test';
 import { eventFixture } from '../src/events/fixtures.js';
 import { openDatabase } from '../src/store/database.js';
@@ -71,9 +72,18 @@ async function assertNothingLost(dbPath: string, book: Ledger, poison: string): 
  * retried every second: it makes the worker write to the database while the fault lasts, so the
  * worker meets the fault too.
  */
-async function sendPoison(serve: ServeProcess, secret: string): Promise<string> {
-  const e = eventFixture('user.created') as any;
-  e.data.id = null;
+/**
+ * An event whose processing fails every time, and is retried (a PermanentError or a content error
+ * would be dead at once): a trigger in the database refuses its user row, as an app's own
+ * constraint might, so the worker keeps coming back to it.
+ */
+async function sendPoison(serve: ServeProcess, secret: string, dbPath: string): Promise<string> {
+  const raw = new BetterSqlite3(dbPath);
+  raw.exec(`create trigger if not exists refuse_poison before insert on clerk_users when new.first_name = 'Poison'
+    begin select raise(abort, 'refused by the app''s own rule'); end`);
+  raw.close();
+  const e = eventFixture('user.created');
+  e.data.first_name = 'Poison';
   const body = JSON.stringify(e);
   const signed = signWebhook(body, secret);
   const res = await fetch(serve.url, { method: 'POST', headers: { ...signed.headers, 'content-type': 'application/json' }, body });
@@ -94,7 +104,7 @@ describe('SQLite storage faults', () => {
     const book = ledger();
     try {
       for (let i = 0; i < 30; i++) assert.equal((await send(serve, secret, book)).status, 200);
-      const poison = await sendPoison(serve, secret);
+      const poison = await sendPoison(serve, secret, dbPath);
 
       disk.fill();
       // The WAL may still have room from before (SQLite reuses it after a checkpoint), so it
@@ -146,7 +156,7 @@ describe('SQLite storage faults', () => {
     const book = ledger();
     try {
       for (let i = 0; i < 30; i++) assert.equal((await send(serve, secret, book)).status, 200);
-      const poison = await sendPoison(serve, secret);
+      const poison = await sendPoison(serve, secret, dbPath);
 
       disk.failReadOnly();
       const during: Sent[] = [];

@@ -119,15 +119,17 @@ for (const dialect of testDialects()) {
     });
 
     it('events list and show print stored text with control characters escaped', async () => {
-      const sent = await svc.send({ type: 'x.\u001b[2J\u001b]0;pwned\u0007', object: 'event', data: { id: 'id_\u001b[31mred' }, timestamp: Date.now() });
+      const sent = await svc.send({ type: 'x.\u001b[2J\u001b]0;pwned\u0007', object: 'event', data: { id: 'id_\u001b[31mred', note: 'c1 \u009b2J bidi \u202e' }, timestamp: Date.now() });
       assert.equal(sent.status, 200);
       const list = await runCli(['events', 'list', '--remote', svc.origin, '--type', 'x.\u001b[2J\u001b]0;pwned\u0007'], { CLERK_SYNC_ADMIN_TOKEN: ADMIN_TOKEN });
       const show = await runCli(['events', 'show', sent.id, '--remote', svc.origin], { CLERK_SYNC_ADMIN_TOKEN: ADMIN_TOKEN });
-      for (const out of [list, show]) {
+      const json = await runCli(['events', 'show', sent.id, '--remote', svc.origin, '--json'], { CLERK_SYNC_ADMIN_TOKEN: ADMIN_TOKEN });
+      for (const out of [list, show, json]) {
         assert.equal(out.code, 0, out.stderr);
-        assert.doesNotMatch(out.stdout, /[\u0000-\u0008\u000b-\u001f\u007f]/, 'no raw control character reaches the terminal');
+        assert.doesNotMatch(out.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/, 'no raw control character reaches the terminal');
         assert.ok(out.stdout.includes('\\u001b[2J'), out.stdout);
       }
+      assert.equal(JSON.parse(json.stdout).body.data.note, 'c1 \u009b2J bidi \u202e', 'the JSON output still parses to the stored values');
     });
   });
 

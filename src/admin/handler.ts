@@ -49,7 +49,7 @@ export interface AdminHandler {
   readonly jobs: ReplayJobs;
   /**
    * For servers that read the body themselves: the answer to give before reading it (no admin
-   * token, no credentials for an API route, a throttled login), or null to read it and call the handler.
+   * token, or no credentials, for an API route), or null to read it and call the handler.
    */
   beforeBody(request: Request, context?: RequestContext): Promise<Response | null>;
 }

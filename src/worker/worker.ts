@@ -155,10 +155,17 @@ export class Worker {
     const deadline = startedAt + budgetMs;
     const summary: DrainSummary = { processed: 0, done: 0, skipped: 0, failed: 0, dead: 0, more_due: false, duration_ms: 0 };
     for (;;) {
-      const result = await this.#batch((info) => {
-        summary.processed++;
-        summary[info.outcome]++;
-      });
+      let result: BatchResult;
+      try {
+        result = await this.#batch((info) => {
+          summary.processed++;
+          summary[info.outcome]++;
+        });
+        this.#failing = null;
+      } catch (error) {
+        this.#batchFailed(error);
+        throw error;
+      }
       if (result === 'idle') break;
       if (performance.now() >= deadline) {
         const next = await this.#queue.nextDueAt();
@@ -195,8 +202,7 @@ export class Worker {
       } catch (error) {
         // Unreachable or failing database: nothing of the batch committed. Back off, stay up.
         errorBackoffMs = Math.min(Math.max(errorBackoffMs * 2, 250), 30_000);
-        this.#failing = { since: this.#failing?.since ?? Date.now(), failures: (this.#failing?.failures ?? 0) + 1, lastError: errorMessage(error) };
-        this.#onBatchFailed?.();
+        this.#batchFailed(error);
         this.#log.warn('worker could not process a batch; retrying', { error: errorMessage(error), retry_in_ms: errorBackoffMs });
         await this.#sleep(errorBackoffMs, false);
         continue;
@@ -220,6 +226,12 @@ export class Worker {
       } catch {}
       await this.#sleep(wait, true);
     }
+  }
+
+  /** A batch failed as a whole: the worker is failing until one goes through (health(), metrics). */
+  #batchFailed(error: unknown): void {
+    this.#failing = { since: this.#failing?.since ?? Date.now(), failures: (this.#failing?.failures ?? 0) + 1, lastError: errorMessage(error) };
+    this.#onBatchFailed?.();
   }
 
   #sleep(ms: number, wakeOnNotify: boolean): Promise<void> {

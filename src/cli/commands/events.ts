@@ -3,7 +3,7 @@ import type { EventDetail, EventSummary } from '../../inbox/browse.js';
 import { getEvent, listEvents, MAX_PAGE_SIZE } from '../../inbox/browse.js';
 import type { RelatedRow } from '../../admin/client.js';
 import { openDatabase } from '../../store/database.js';
-import { printable } from '../printable.js';
+import { printable, printableJson } from '../printable.js';
 import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';
 import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, numberIn, positiveInt } from '../options.js';
 
@@ -13,7 +13,7 @@ function time(ms: number | null): string {
 
 function printList(events: EventSummary[], json: boolean): void {
   if (json) {
-    for (const r of events) console.log(JSON.stringify({ svix_id: r.svix_id, type: r.type, status: r.status, attempts: r.attempts, received_at: r.received_at, entity_id: r.entity_id, last_error: r.last_error }));
+    for (const r of events) console.log(printableJson(JSON.stringify({ svix_id: r.svix_id, type: r.type, status: r.status, attempts: r.attempts, received_at: r.received_at, entity_id: r.entity_id, last_error: r.last_error })));
     return;
   }
   if (events.length === 0) return console.log('no events match');
@@ -36,9 +36,9 @@ function printEvent(e: EventDetail, related: RelatedRow[] | null): void {
   for (const a of e.attempt_log) console.log(`  #${a.attempt}  ${time(Number(a.started_at))}  ${a.outcome.padEnd(7)} ${Number(a.duration_ms).toFixed(1)} ms${a.error ? `  ${p(a.error)}` : ''}`);
   if (related?.length) {
     console.log('\nsynced rows');
-    for (const r of related) console.log(`  ${r.table}: ${JSON.stringify({ ...r.row, payload: undefined })}`);
+    for (const r of related) console.log(`  ${r.table}: ${printableJson(JSON.stringify({ ...r.row, payload: undefined }))}`);
   }
-  console.log(`\npayload\n${JSON.stringify(e.payload, null, 2)}`);
+  console.log(`\npayload\n${printableJson(JSON.stringify(e.payload, null, 2))}`);
 }
 
 const LIST_HELP = `
@@ -109,7 +109,7 @@ export function eventsCommand(): Command {
       process.exitCode = 1;
       return;
     }
-    if (opts.json) return console.log(JSON.stringify({ ...event, body: event.payload, ...(related ? { related } : {}) }, null, 2));
+    if (opts.json) return console.log(printableJson(JSON.stringify({ ...event, body: event.payload, ...(related ? { related } : {}) }, null, 2)));
     printEvent(event, related);
   });
   return events;
