@@ -13,7 +13,7 @@ import {
 } from '../src/events/index.js';
 import type { ClerkEventType } from '../src/events/index.js';
 
-const spec = parse(readFileSync(new URL('../../shared/clerk/webhooks-openapi-2025-04-15.yml', import.meta.url), 'utf8'));
+const spec = parse(readFileSync(new URL('../spec/clerk/webhooks-openapi-2025-04-15.yml', import.meta.url), 'utf8'));
 const schemas = spec.components.schemas;
 const hooks: Record<string, any> = spec['x-webhooks'];
 const SPEC_TYPES = Object.keys(hooks);

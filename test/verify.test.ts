@@ -37,10 +37,7 @@ interface Vectors {
   tolerance_seconds: number;
 }
 
-// test/ -> repo root -> its parent, where shared/ lives (/work/shared here, ../shared in CI).
-const vectors = JSON.parse(
-  readFileSync(new URL('../../shared/vectors/standard-webhooks.json', import.meta.url), 'utf8'),
-) as Vectors;
+const vectors = JSON.parse(readFileSync(new URL('./vectors/standard-webhooks.json', import.meta.url), 'utf8')) as Vectors;
 
 const canonical = vectors.symmetric[0]!;
 const SECRET = canonical.secret;

@@ -20,7 +20,7 @@ import type {
   SubscriptionItem,
   User,
   WaitlistEntry,
-} from './types.js';
+} from './generated/types.js';
 
 /** Every event type Clerk documents: the 45 of its webhooks OpenAPI spec plus 4 its webhook guide lists beyond it. */
 export const EVENT_TYPES = [

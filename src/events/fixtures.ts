@@ -1,5 +1,5 @@
 import type { ClerkEventOf, ClerkEventType } from './catalog.js';
-import { FIXTURES } from './fixtures.data.js';
+import { FIXTURES } from './generated/fixtures.data.js';
 
 type Writable<T> = T extends readonly (infer U)[] ? Writable<U>[] : T extends object ? { -readonly [K in keyof T]: Writable<T[K]> } : T;
 type Assignable<T extends U, U> = T;

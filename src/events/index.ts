@@ -1,4 +1,4 @@
-export type * from './types.js';
+export type * from './generated/types.js';
 export { EVENT_TYPES, isKnownEventType } from './catalog.js';
 export type {
   ClerkEventDataMap,
