@@ -7,7 +7,7 @@ import { openDatabase } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { applyEvent } from '../src/sync/apply.js';
 import type { Payload } from '../src/sync/values.js';
-import { retryAfterMs } from '../src/backfill/clerk-api.js';
+import { retryAfterMs } from '../src/cli/backfill/clerk-api.js';
 import { runCli } from './support/cli.js';
 import { freshDatabaseUrl, testTargets } from './support/db.js';
 import { waitFor } from './support/env.js';

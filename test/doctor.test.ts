@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
-import { describeRedirect } from '../src/doctor/run.js';
+import { describeRedirect } from '../src/cli/doctor/run.js';
 import { createVerifier } from '../src/verify/index.js';
 import { runCli, startServe } from './support/cli.js';
 import { newSecret, onFileEnd, tempDir } from './support/env.js';

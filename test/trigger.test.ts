@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildScenario, BUILTIN_SCENARIOS } from '../src/scenarios/index.js';
+import { buildScenario, BUILTIN_SCENARIOS } from '../src/cli/scenarios/index.js';
 import { SVIX_RETRY_DELAYS_MS } from '../src/cli/delivery/svix-schedule.js';
 import { verifyWebhook } from '../src/verify/index.js';
 import { runCli } from './support/cli.js';

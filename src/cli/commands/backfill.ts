@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BACKFILL_RESOURCES, ClerkApi, ClerkApiError, DEFAULT_CLERK_API_URL, keyFingerprint, runBackfill, type BackfillResource } from '../../backfill/index.js';
+import { BACKFILL_RESOURCES, ClerkApi, ClerkApiError, DEFAULT_CLERK_API_URL, keyFingerprint, runBackfill, type BackfillResource } from '../backfill/index.js';
 import { createLogger } from '../../log.js';
 import { openDatabase } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';

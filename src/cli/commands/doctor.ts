@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { formatReport, runDoctor } from '../../doctor/index.js';
+import { formatReport, runDoctor } from '../doctor/index.js';
 import { SVIX_TIMEOUT_MS } from '../delivery/svix-schedule.js';
 import { duration, secretOption } from '../options.js';
 

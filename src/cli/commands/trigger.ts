@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EVENT_TYPES, isKnownEventType } from '../../events/catalog.js';
 import { freshId } from '../../events/fixtures.js';
-import { BUILTIN_SCENARIOS, buildScenario, loadScenarioFile, ScenarioError, type FieldOverride, type Scenario } from '../../scenarios/index.js';
+import { BUILTIN_SCENARIOS, buildScenario, loadScenarioFile, ScenarioError, type FieldOverride, type Scenario } from '../scenarios/index.js';
 import { seededRandom, shuffle } from '../delivery/random.js';
 import { deliverOnSchedule, type AttemptReport, type Delivery } from '../delivery/schedule.js';
 import { formatDuration, SVIX_MAX_ATTEMPTS, SVIX_TIMEOUT_MS } from '../delivery/svix-schedule.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { freshId } from '../events/fixtures.js';
-import { parseSecrets, signWebhook } from '../verify/index.js';
+import { freshId } from '../../events/fixtures.js';
+import { parseSecrets, signWebhook } from '../../verify/index.js';
 import { ACCEPT_POST, ANSWER_FAST, CHECK_ROUTE_EXISTS, COPY_SECRET, MAKE_ROUTE_PUBLIC, MUST_CHECK_TIMESTAMP, MUST_VERIFY, SYNC_CLOCK, VERIFY_RAW_BODY } from './fixes.js';
 import { probe, type ProbeAnswer, type ProbeResult } from './probe.js';
 import { DOCTOR_EVENT_TYPE, doctorBodies, tamper } from './test-event.js';

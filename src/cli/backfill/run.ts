@@ -1,9 +1,9 @@
 import { sql, type Transaction } from 'kysely';
-import { cleanJson, columnInteger } from '../events/content.js';
-import type { Database } from '../store/database.js';
-import type { BackfillTable, ClerkSyncDatabase } from '../store/schema.js';
-import { applyEvent } from '../sync/apply.js';
-import type { Payload } from '../sync/values.js';
+import { cleanJson, columnInteger } from '../../events/content.js';
+import type { Database } from '../../store/database.js';
+import type { BackfillTable, ClerkSyncDatabase } from '../../store/schema.js';
+import { applyEvent } from '../../sync/apply.js';
+import type { Payload } from '../../sync/values.js';
 import { ClerkApiError, type ClerkApi } from './clerk-api.js';
 
 export type BackfillResource = 'users' | 'organizations' | 'organization_memberships';

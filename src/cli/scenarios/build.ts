@@ -1,4 +1,4 @@
-import { eventFixture, freshId, setPath } from '../events/fixtures.js';
+import { eventFixture, freshId, setPath } from '../../events/fixtures.js';
 import type { Scenario } from './scenario.js';
 
 /** A `--set` given on the command line: applies to every event, or only to `type` when given. */

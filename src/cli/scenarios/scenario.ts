@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { EVENT_TYPES, isKnownEventType, type ClerkEventType } from '../events/catalog.js';
+import { EVENT_TYPES, isKnownEventType, type ClerkEventType } from '../../events/catalog.js';
 
 /** One event of a scenario: a catalog type, and fields to set on its fixture. */
 export interface ScenarioStep {
