@@ -15,8 +15,8 @@ export {
   type HandlerMap,
   type SyncOption,
 } from './handlers/index.js';
-export { WebhookReceiver, DEFAULT_MAX_BODY_BYTES, type IncomingWebhook } from './http/receiver.js';
-export { createHttpServer, DEFAULT_WEBHOOK_PATH } from './http/server.js';
+export { WebhookReceiver, DEFAULT_MAX_BODY_BYTES, type IncomingWebhook } from './receiver/receiver.js';
+export { createHttpServer, DEFAULT_WEBHOOK_PATH } from './server.js';
 export { Worker, PermanentError, type DrainSummary, type EventProcessor, type ProcessedInfo, type WorkerOptions } from './worker/worker.js';
 export { drainHandler, CRON_SECRET_ENV, type DrainHandlerOptions } from './serverless/drain-handler.js';
 export { detectServerless, SERVERLESS_ENV } from './serverless/runtime.js';

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClerkSync } from '../src/clerk-sync.js';
 import { eventFixture } from '../src/events/fixtures.js';
-import { createHttpServer } from '../src/http/server.js';
+import { createHttpServer } from '../src/server.js';
 import { signWebhook } from '../src/verify/index.js';
 import { freshDatabaseUrl, testDialects } from './support/db.js';
 import { newSecret, waitFor } from './support/env.js';

@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as root from '../src/index.js';
 import pkg from '../package.json' with { type: 'json' };
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { layerViolations } from '../scripts/layers.js';
 
 describe('package surface', () => {
   it('the root entry exports the core API, the verifier and the catalog', () => {
@@ -28,7 +33,7 @@ describe('package surface', () => {
 
   it('each framework adapter is a subpath export with types, and its framework an optional peer (tested as a devDependency)', async () => {
     const exportsMap = pkg.exports as Record<string, { types: string; default: string } | string>;
-    const adapters = { next: null, express: 'express', fastify: 'fastify', hono: 'hono', node: null } as const;
+    const adapters = { next: null, express: 'express', fastify: 'fastify', hono: 'hono', node: null, lambda: null } as const;
     for (const [name, framework] of Object.entries(adapters)) {
       assert.deepEqual(exportsMap[`./${name}`], { types: `./dist/adapters/${name}/index.d.ts`, default: `./dist/adapters/${name}/index.js` });
       if (framework) {
@@ -49,6 +54,7 @@ describe('package surface', () => {
       fastify: ['clerkSyncFastify'],
       hono: ['clerkSyncHono'],
       node: ['nodeWebhookHandler'],
+      lambda: ['clerkSyncLambda'],
     };
     for (const [name, names] of Object.entries(expected)) {
       const mod = await import(`../src/adapters/${name}/index.ts`);
@@ -56,4 +62,44 @@ describe('package surface', () => {
     }
     for (const n of ['EventHandlers', 'HandlerTimeoutError', 'PermanentError', 'DEFAULT_HANDLER_TIMEOUT_MS']) assert.ok(n in root, `${n} is exported`);
   });
+
+  it('an adapter loads only what receiving needs: never the admin surface, the dashboard or the CLI', () => {
+    for (const adapter of ['next', 'express', 'fastify', 'hono', 'node', 'lambda']) {
+      const loaded = staticImports(`src/adapters/${adapter}/index.ts`);
+      const heavy = [...loaded].filter((m) => /^src\/(admin|cli|metrics)\/|^src\/(server|index)\.ts$/.test(m));
+      assert.deepEqual(heavy, [], `clerk-sync/${adapter} loads ${heavy.join(', ')}`);
+      assert.ok(loaded.has('src/receiver/response.ts'), `clerk-sync/${adapter}: the walk follows its imports`);
+    }
+  });
+
+  it('npm pack ships the built modules of today\'s sources: no source maps, no stale modules, no 120 KB fixtures declaration', () => {
+    const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: fileURLToPath(new URL('../', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const paths: string[] = packed.files.map((f: { path: string }) => f.path);
+    assert.ok(paths.includes('dist/index.js') && paths.includes('dist/cli/main.js'), 'built: run npm run build first');
+    assert.deepEqual(paths.filter((p) => p.endsWith('.map')), [], 'no source maps (they point at src/, which is not shipped)');
+    assert.ok(!paths.includes('dist/events/generated/fixtures.data.d.ts'));
+    const stale = paths.filter((p) => /^dist\/.*\.js$/.test(p) && !existsSync(new URL(`../${p.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')}`, import.meta.url)) && !p.includes('/static/'));
+    assert.deepEqual(stale, [], 'every shipped module is built from a source that exists');
+  });
+
+  it('no import in src/ goes up a layer (npm run layers)', () => {
+    const { violations, unplaced } = layerViolations();
+    assert.deepEqual(unplaced, [], 'every part of src/ is on a floor of scripts/layers.ts');
+    assert.deepEqual(violations, []);
+  });
 });
+
+/** Every module a file loads through static imports, transitively, as paths from the repository root. */
+function staticImports(entry: string): Set<string> {
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const m of readFileSync(join(root, file), 'utf8').matchAll(/^(?:import|export)\b(?!\s+type\b)[^;]*?from\s+'(\.{1,2}\/[^']+)'/gm)) {
+      visit(normalize(join(dirname(file), m[1]!.replace(/\.js$/, '.ts'))));
+    }
+  };
+  visit(entry);
+  return seen;
+}

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { eventFixture } from '../src/events/fixtures.js';
 import type { Logger } from '../src/log.js';
 import { openDatabase, type Database } from '../src/store/database.js';

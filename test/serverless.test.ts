@@ -16,7 +16,7 @@ import { openDatabase } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { signWebhook } from '../src/verify/index.js';
 import { freshDatabaseUrl, TEST_PG_URL, testTargets, type TestTarget } from './support/db.js';
-import { newSecret, onFileEnd, waitFor } from './support/env.js';
+import { newSecret, onFileEnd } from './support/env.js';
 
 /** Runs `fn` with these environment variables set (undefined: unset), then restores them. */
 async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
@@ -42,7 +42,7 @@ async function instance(target: TestTarget, options: ClerkSyncOptions = {}): Pro
   return sync;
 }
 
-function signedRequest(sync: ClerkSync, event: unknown, secret: string): Request {
+function signedRequest(event: unknown, secret: string): Request {
   const body = JSON.stringify(event);
   return new Request('http://localhost/api/webhooks', { method: 'POST', headers: { ...signWebhook(body, secret).headers, 'content-type': 'application/json' }, body });
 }
@@ -117,14 +117,14 @@ for (const target of testTargets()) {
         }),
       );
       onFileEnd(() => release());
-      const failing = signedRequest(sync, eventFixture('organization.created'), secret);
+      const failing = signedRequest(eventFixture('organization.created'), secret);
       const id = failing.headers.get('svix-id')!;
       const res = await sync.handleRequest(failing);
       assert.equal(res.status, 200);
       assert.deepEqual(await status(sync, id), { status: 'failed', attempts: 1, last_error: 'the CRM is down' });
 
       const t0 = performance.now();
-      const hanging = await sync.handleRequest(signedRequest(sync, eventFixture('user.created'), secret));
+      const hanging = await sync.handleRequest(signedRequest(eventFixture('user.created'), secret));
       const elapsed = performance.now() - t0;
       assert.equal(hanging.status, 200);
       assert.ok(elapsed < 2000, `answered after ${Math.round(elapsed)} ms: the 300 ms budget bounds the wait`);
@@ -142,7 +142,7 @@ for (const target of testTargets()) {
       const sync = await instance(target, { secret, serverless: true, waitUntil: (p) => void kept.push(p), handlers: { 'user.created': () => gate.then(() => void (handled = true)) } });
       assert.equal(sync.worker?.running, false);
       const event = eventFixture('user.created');
-      const request = signedRequest(sync, event, secret);
+      const request = signedRequest(event, secret);
       const res = await sync.handleRequest(request);
       assert.equal(res.status, 200);
       assert.equal(handled, false, 'answered while the handler still waits');
@@ -158,7 +158,7 @@ for (const target of testTargets()) {
       const warnings: string[] = [];
       const sync = await instance(target, { secret, serverless: true, logger: { debug() {}, info() {}, error() {}, warn: (m) => void warnings.push(m) } });
       const kept: Promise<unknown>[] = [];
-      const first = signedRequest(sync, eventFixture('user.created'), secret);
+      const first = signedRequest(eventFixture('user.created'), secret);
       assert.equal((await sync.handleRequest(first, { waitUntil: (p) => void kept.push(p) })).status, 200);
       assert.equal(kept.length, 1, "the request's waitUntil got the work");
       await kept[0];
@@ -167,7 +167,7 @@ for (const target of testTargets()) {
         throw new Error('`after` was called outside a request scope');
       };
       for (let i = 0; i < 2; i++) {
-        const request = signedRequest(sync, eventFixture('user.created'), secret);
+        const request = signedRequest(eventFixture('user.created'), secret);
         assert.equal((await sync.handleRequest(request, { waitUntil: refusing })).status, 200);
         assert.equal((await status(sync, request.headers.get('svix-id')!))?.status, 'done', 'processed before the answer');
       }
@@ -179,7 +179,7 @@ for (const target of testTargets()) {
       const kept: Promise<unknown>[] = [];
       const sync = await instance(target, { secret, serverless: true, waitUntil: (p) => void kept.push(p) });
       const events = Array.from({ length: 40 }, () => eventFixture('user.created'));
-      const answers = await Promise.all(events.map((e) => sync.handleRequest(signedRequest(sync, e, secret))));
+      const answers = await Promise.all(events.map((e) => sync.handleRequest(signedRequest(e, secret))));
       assert.deepEqual(answers.map((a) => a.status), events.map(() => 200));
       await Promise.all(kept);
       assert.ok(new Set(kept).size < kept.length, 'deliveries arriving during a run joined it');
@@ -213,7 +213,7 @@ for (const target of testTargets()) {
       assert.match(((await unset.json()) as { error: { message: string } }).error.message, /CRON_SECRET is not set/);
 
       const event = eventFixture('user.created');
-      const request = signedRequest(sync, event, secret);
+      const request = signedRequest(event, secret);
       assert.equal((await sync.handleRequest(request)).status, 200);
       const id = request.headers.get('svix-id')!;
       assert.equal((await status(sync, id))?.status, 'failed', 'the first attempt failed (inline)');
@@ -251,7 +251,7 @@ for (const target of testTargets().filter((t) => t !== 'sqlite')) {
         }
       })();
       const events = Array.from({ length: 30 }, () => eventFixture('user.created'));
-      const answers = await Promise.all(events.map((e) => sync.handleRequest(signedRequest(sync, e, secret))));
+      const answers = await Promise.all(events.map((e) => sync.handleRequest(signedRequest(e, secret))));
       await Promise.all(kept);
       watching = false;
       await watch;

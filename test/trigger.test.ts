@@ -170,7 +170,7 @@ describe('delivery rehearsal', () => {
   it('each retry is re-signed with a fresh timestamp; a retried message arrives after later ones', async () => {
     const secret = newSecret();
     // The first attempt of the first message fails: Svix goes on with the others and retries it 5 s later (here 1.25 s).
-    const endpoint = await recordingEndpoint(secret, (r, all) => (all.length === 1 ? 500 : 200));
+    const endpoint = await recordingEndpoint(secret, (_r, all) => (all.length === 1 ? 500 : 200));
     const r = await runCli(['trigger', 'user-lifecycle', '--url', endpoint.url, '--secret', secret, '--retry-speed', '4']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(endpoint.received.length, 5);

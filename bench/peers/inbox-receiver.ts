@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:http';
 import { nodeWebhookHandler } from '../../src/adapters/node/index.js';
-import { WebhookReceiver } from '../../src/http/receiver.js';
+import { WebhookReceiver } from '../../src/receiver/receiver.js';
 import { InboxWriter } from '../../src/inbox/writer.js';
 import { openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';

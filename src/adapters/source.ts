@@ -1,6 +1,6 @@
 import type { ClerkSync } from '../clerk-sync.js';
-import type { WebhookReceiver } from '../http/receiver.js';
-import { errorResponse, type ReceiverResponse } from '../http/response.js';
+import type { WebhookReceiver } from '../receiver/receiver.js';
+import { errorResponse, type ReceiverResponse } from '../receiver/response.js';
 
 /**
  * What every adapter takes: a ClerkSync, or a promise of one (a lazily created instance; requests

@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { sameSecret } from '../same-secret.js';
 
 export const ADMIN_TOKEN_ENV = 'CLERK_SYNC_ADMIN_TOKEN';
 export const SESSION_COOKIE = 'clerk_sync_session';
@@ -23,12 +24,7 @@ export interface EndedSessions {
   add(session: SessionId): Promise<void>;
 }
 
-/** Compares secrets in constant time: hashing first makes the lengths equal too. */
-export function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+export { sameSecret } from '../same-secret.js';
 
 /** Rejects tokens too short or too repetitive to resist guessing, with the fix. */
 export function checkAdminToken(token: string, env = ADMIN_TOKEN_ENV): string {

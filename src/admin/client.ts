@@ -1,4 +1,5 @@
-import type { EventDetail, EventFilter, EventPage, EventStats, EventSummary, PageOptions } from '../inbox/browse.js';
+import type { EventFilter, EventPage, EventStats, EventSummary, PageOptions } from '../inbox/browse.js';
+import type { ReplayJob, ShownEvent } from './wire.js';
 
 /**
  * A typed client for the admin API of a running clerk-sync (docs/api.md), for `--remote`:
@@ -25,29 +26,7 @@ export class AdminClientError extends Error {
   }
 }
 
-/** A bulk replay running on the server. */
-export interface ReplayJob {
-  id: string;
-  state: 'running' | 'done' | 'failed';
-  filter: EventFilter;
-  /** Events matching when it started. */
-  total: number;
-  requeued: number;
-  started_at: number;
-  finished_at: number | null;
-  error: string | null;
-}
-
-export interface ShownEvent {
-  event: EventDetail;
-  /** Current rows of the synced tables whose id is the event's entity_id. */
-  related: RelatedRow[];
-}
-
-export interface RelatedRow {
-  table: string;
-  row: Record<string, unknown>;
-}
+export type { ReplayJob, RelatedRow, ShownEvent } from './wire.js';
 
 export interface AdminClientOptions {
   /** Per-request deadline; default 30 s. */

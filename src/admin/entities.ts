@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { BrowseInputError, MAX_PAGE_SIZE } from '../inbox/browse.js';
 import type { Database } from '../store/database.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
+import type { RelatedRow } from './wire.js';
 
 /** The synced tables the dashboard browses, by the name used in URLs. */
 export const ENTITY_KINDS = {
@@ -50,7 +51,7 @@ const ID_TABLES: readonly (keyof ClerkSyncDatabase)[] = [
 ];
 
 /** The current row of every synced table whose id is `entityId` (primary-key reads only). */
-export async function relatedRows(database: Database, entityId: string | null): Promise<Array<{ table: string; row: Record<string, unknown> }>> {
+export async function relatedRows(database: Database, entityId: string | null): Promise<RelatedRow[]> {
   if (!entityId) return [];
   const found = await Promise.all(
     ID_TABLES.map(async (table) => {

@@ -1,4 +1,4 @@
-import { dashboardAsset, dashboardShell, disabledPage, loginPage } from '../dashboard/pages.js';
+import { dashboardAsset, dashboardShell, disabledPage, loginPage } from './dashboard/pages.js';
 import type { Logger } from '../log.js';
 import { ClerkSyncMetrics, METRICS_TOKEN_ENV } from '../metrics/metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus.js';

@@ -1,5 +1,5 @@
 /** Small Fetch API helpers shared by the admin API, the dashboard and the health/metrics routes. */
-import { errorResponse, jsonResponse, toFetchResponse } from '../http/response.js';
+import { errorResponse, jsonResponse, toFetchResponse } from '../receiver/response.js';
 
 /** An answer the client caused: rendered as `{"error":{"code","message"}}` with this status. */
 export class HttpError extends Error {
@@ -49,8 +49,4 @@ export async function readJson(request: Request, optional: boolean): Promise<Rec
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'bad_request', 'expected a JSON object body');
   return value as Record<string, unknown>;
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

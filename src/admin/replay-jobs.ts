@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { replayEvents, type EventFilter } from '../inbox/browse.js';
 import type { Database } from '../store/database.js';
-import type { ReplayJob } from './client.js';
+import type { ReplayJob } from './wire.js';
 
 const KEEP_FINISHED = 50;
 

@@ -3,8 +3,9 @@ import { FIXTURES } from './generated/fixtures.data.js';
 
 type Writable<T> = T extends readonly (infer U)[] ? Writable<U>[] : T extends object ? { -readonly [K in keyof T]: Writable<T[K]> } : T;
 type Assignable<T extends U, U> = T;
-// Compile-time proof that every fixture fits its event type (extra keys, as in live payloads, are allowed).
-type FixtureTable = Assignable<Writable<typeof FIXTURES>, { [K in ClerkEventType]: ClerkEventOf<K> }>;
+// Compile-time proof that every fixture fits its event type (extra keys, as in live payloads, are
+// allowed); exported only so that an unused-type check sees it used.
+export type FixtureTable = Assignable<Writable<typeof FIXTURES>, { [K in ClerkEventType]: ClerkEventOf<K> }>;
 
 export interface FixtureOptions {
   /** Unix ms the event should look sent at; default Date.now(). */

@@ -1,5 +1,5 @@
-import { sameSecret } from '../admin/auth.js';
-import { errorResponse, jsonResponse, toFetchResponse } from '../http/response.js';
+import { sameSecret } from '../same-secret.js';
+import { errorResponse, jsonResponse, toFetchResponse } from '../receiver/response.js';
 import type { DrainSummary } from '../worker/worker.js';
 
 /** The bearer token a scheduler sends; Vercel Cron sends `Authorization: Bearer $CRON_SECRET`. */

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { sql, type Transaction } from 'kysely';
-import type { ClerkWebhookEvent } from '../events/catalog.js';
 import { cleanJson, columnText } from '../events/content.js';
 import { EventParseError, parseEvent, type ParsedEvent } from '../events/parse.js';
 import { InboxQueue, type EventRow } from '../inbox/queue.js';

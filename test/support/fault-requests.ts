@@ -96,7 +96,7 @@ export function requestFactory(secret: string, maxBodyBytes: number) {
       const body = method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? Buffer.alloc(0) : event();
       return { kind: 'wrong method', method, headers: signed(body), body, expect: method === 'HEAD' ? 'head' : 'reject' };
     },
-    'wrong content, valid event headers of another body': (rng) => {
+    'wrong content, valid event headers of another body': () => {
       const h = signed(event());
       return post('wrong content, valid event headers of another body', h, event());
     },

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createClerkSync, type ClerkSync, type ClerkSyncOptions } from '../../src/clerk-sync.js';
-import { createHttpServer, type ServerOptions } from '../../src/http/server.js';
+import { createHttpServer, type ServerOptions } from '../../src/server.js';
 import { signWebhook } from '../../src/verify/index.js';
 import { freshDatabaseUrl, type TestTarget } from './db.js';
 import { newSecret } from './env.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DEFAULT_WEBHOOK_PATH } from '../../http/server.js';
+import { DEFAULT_WEBHOOK_PATH } from '../../receiver/receiver.js';
 import { nodeWebhookHandler, type ClerkSyncSource } from '../node/index.js';
 
 export type { ClerkSyncSource } from '../source.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { DEFAULT_WEBHOOK_PATH } from '../../http/server.js';
-import type { ReceiverResponse } from '../../http/response.js';
+import { DEFAULT_WEBHOOK_PATH } from '../../receiver/receiver.js';
+import type { ReceiverResponse } from '../../receiver/response.js';
 import { INTERNAL_ERROR, notReady, type ClerkSyncSource } from '../source.js';
 
 export type { ClerkSyncSource } from '../source.js';

@@ -1,4 +1,4 @@
-import { toFetchResponse } from '../../http/response.js';
+import { toFetchResponse } from '../../receiver/response.js';
 import { bodyAlreadyParsed, receiverOf, type ClerkSyncSource } from '../source.js';
 
 export type { ClerkSyncSource } from '../source.js';

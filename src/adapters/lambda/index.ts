@@ -1,5 +1,5 @@
 import type { ClerkSync, ClerkSyncOptions } from '../../clerk-sync.js';
-import type { ReceiverResponse } from '../../http/response.js';
+import type { ReceiverResponse } from '../../receiver/response.js';
 import { createLogger, type LogLevel } from '../../log.js';
 import { sharedInstance, whenAwaited } from '../instance.js';
 import { receiverOf } from '../source.js';

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { ClerkSync, ClerkSyncOptions } from '../../clerk-sync.js';
 import { drainHandler } from '../../serverless/drain-handler.js';
 import type { WaitUntil } from '../../serverless/processing.js';
-import { toFetchResponse } from '../../http/response.js';
+import { toFetchResponse } from '../../receiver/response.js';
 import { createLogger, type LogLevel } from '../../log.js';
 import { nodeWebhookHandler } from '../node/index.js';
 import { sharedInstance, whenAwaited } from '../instance.js';

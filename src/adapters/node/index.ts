@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ReceiverResponse } from '../../http/response.js';
+import type { ReceiverResponse } from '../../receiver/response.js';
 import { INTERNAL_ERROR, bodyAlreadyParsed, receiverOf, type ClerkSyncSource } from '../source.js';
 
 export type { ClerkSyncSource } from '../source.js';

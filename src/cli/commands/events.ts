@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { EventDetail, EventSummary } from '../../inbox/browse.js';
 import { getEvent, listEvents, MAX_PAGE_SIZE } from '../../inbox/browse.js';
-import type { RelatedRow } from '../../admin/client.js';
+import type { RelatedRow } from '../../admin/wire.js';
 import { openDatabase } from '../../store/database.js';
 import { printable, printableJson } from '../printable.js';
 import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';

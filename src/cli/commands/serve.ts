@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { ADMIN_TOKEN_ENV, checkAdminToken } from '../../admin/auth.js';
 import { ConfigError, createClerkSync, resolveSecret } from '../../clerk-sync.js';
-import { createHttpServer, DEFAULT_WEBHOOK_PATH, listen } from '../../http/server.js';
-import { DEFAULT_MAX_BODY_BYTES } from '../../http/receiver.js';
+import { createHttpServer, DEFAULT_WEBHOOK_PATH, listen } from '../../server.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../../receiver/receiver.js';
 import { createLogger, type LogLevel } from '../../log.js';
 import { ClerkSyncMetrics, METRICS_TOKEN_ENV } from '../../metrics/metrics.js';
 import { openDatabase } from '../../store/database.js';

@@ -10,6 +10,8 @@ import { BodyBudget, DEFAULT_MAX_IN_FLIGHT_BODY_BYTES } from './body-budget.js';
 import { BodyBudgetExceededError, BodyTooLargeError, readBodyLimited } from './read-body.js';
 import { errorResponse, jsonResponse, toFetchResponse, type ReceiverResponse } from './response.js';
 
+/** Where Clerk's docs put the webhook route, and where `serve` and the adapters mount it by default. */
+export const DEFAULT_WEBHOOK_PATH = '/api/webhooks';
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Seconds Svix (or any client) is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = 5;

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { escapeHtml, SECURITY_HEADERS } from '../admin/http.js';
+import { SECURITY_HEADERS } from '../http.js';
+import { escapeHtml } from './html.js';
 
 /**
  * The dashboard's HTML: a shell page whose script (static/app.js, plain JS, no build step) draws
  * every view from the admin API, plus the login and "turned off" pages. The static files ship in
- * dist/dashboard/static (copied by `npm run build`).
+ * dist/admin/dashboard/static (copied by `npm run build`).
  */
 
 const STATIC_DIR = new URL('./static/', import.meta.url);

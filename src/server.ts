@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { nodeWebhookHandler } from '../adapters/node/index.js';
-import { createAdminHandler, type AdminHandlerOptions } from '../admin/handler.js';
-import { nodeAdminHandler } from '../admin/node.js';
-import type { ClerkSync } from '../clerk-sync.js';
+import { nodeWebhookHandler } from './adapters/node/index.js';
+import { createAdminHandler, type AdminHandlerOptions } from './admin/handler.js';
+import { nodeAdminHandler } from './admin/node.js';
+import type { ClerkSync } from './clerk-sync.js';
+import { DEFAULT_WEBHOOK_PATH } from './receiver/receiver.js';
 
-export const DEFAULT_WEBHOOK_PATH = '/api/webhooks';
+export { DEFAULT_WEBHOOK_PATH };
+
 
 export interface ServerOptions extends Omit<AdminHandlerOptions, 'basePath' | 'webhookPath'> {
   path?: string;
