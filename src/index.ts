@@ -1,7 +1,8 @@
 /**
- * clerk-sync's public API. Subpaths: `clerk-sync/verify`, `clerk-sync/events`, and the framework
- * adapters `clerk-sync/next`, `clerk-sync/express`, `clerk-sync/fastify`, `clerk-sync/hono`, `clerk-sync/node`,
- * `clerk-sync/lambda`.
+ * clerk-sync's public API. Subpaths: `clerk-sync/verify`, `clerk-sync/events`, `clerk-sync/fixtures`
+ * (realistic events of every type: eventFixture; also exported here, as before, at the cost of
+ * loading them with the root), and the framework adapters `clerk-sync/next`, `clerk-sync/express`,
+ * `clerk-sync/fastify`, `clerk-sync/hono`, `clerk-sync/node`, `clerk-sync/lambda`.
  */
 export { createClerkSync, ConfigError, SECRET_ENV, type ClerkSync, type ClerkSyncOptions } from './clerk-sync.js';
 export {
