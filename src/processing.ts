@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { ClerkWebhookEvent } from './events/catalog.js';
 import type { EventRow } from './inbox/queue.js';
 import type { ClerkSyncDatabase } from './store/schema.js';
+import type { SqlWriter } from './store/sql-writer.js';
 
 /**
  * The contract between the worker and what it runs for each event (the table sync, the typed
@@ -17,8 +18,12 @@ export class PermanentError extends Error {
   }
 }
 
-/** Applies one event inside the transaction that also records its outcome. */
-export type EventProcessor = (trx: Transaction<ClerkSyncDatabase>, event: ClerkWebhookEvent, row: EventRow) => Promise<void>;
+/**
+ * Applies one event inside the transaction that also records its outcome. `sql` writes through
+ * that transaction in its dialect, and may defer its statements (see SqlWriter): code that reads
+ * through `trx` directly calls `sql.flush()` first.
+ */
+export type EventProcessor = (trx: Transaction<ClerkSyncDatabase>, event: ClerkWebhookEvent, row: EventRow, sql: SqlWriter) => Promise<void>;
 
 export type Outcome = 'done' | 'skipped' | 'failed' | 'dead';
 

@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import { eventFixture } from '../src/events/fixtures.js';
 import { openDatabase } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
+import { sqlDialect } from '../src/store/dialect.js';
+import { SqlWriter } from '../src/store/sql-writer.js';
 import { applyEvent } from '../src/sync/apply.js';
 import type { Payload } from '../src/sync/values.js';
 import { retryAfterMs } from '../src/cli/backfill/clerk-api.js';
@@ -103,7 +105,7 @@ for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`
     try {
       await migrateToLatest(database);
       await database.db.transaction().execute(async (trx) => {
-        const ctx = (eventTime: number) => ({ trx, eventTime, instanceId: 'ins_x' });
+        const ctx = (eventTime: number) => ({ sql: new SqlWriter(trx, sqlDialect(database.dialect)), eventTime, instanceId: 'ins_x' });
         await applyEvent('user.updated', { ...olderInApi, first_name: 'FromWebhook', updated_at: T0 + 5000 } as Payload, ctx(T0 + 5000));
         await applyEvent('user.created', { ...deletedSince } as Payload, ctx(T0 + 1000));
         const deleted = eventFixture('user.deleted').data as unknown as Payload;

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { EVENT_TYPES } from '../src/events/catalog.js';
 import { eventFixture } from '../src/events/fixtures.js';
 import { openDatabase } from '../src/store/database.js';
+import { POSTGRES } from '../src/store/dialect.js';
+import { SqlWriter } from '../src/store/sql-writer.js';
 import { entityKeys, takeEntities } from '../src/sync/entity-locks.js';
 import { lockParent } from '../src/sync/guard.js';
 import { freshDatabaseUrl } from './support/db.js';
@@ -56,21 +58,21 @@ describe('takeEntities [postgres]', () => {
       let taken!: () => void;
       const holding = new Promise<void>((r) => (taken = r));
       const first = db.transaction().execute(async (trx) => {
-        assert.deepEqual(await takeEntities(trx, [{ item: 'a', keys: [a] }]), ['a']);
+        assert.deepEqual(await takeEntities(trx, POSTGRES, [{ item: 'a', keys: [a] }]), ['a']);
         taken();
         await released;
       });
       await holding;
       await db.transaction().execute(async (trx) => {
         const t0 = performance.now();
-        const got = await takeEntities(trx, [{ item: 'a-and-org', keys: [org, a] }, { item: 'b', keys: [b] }, { item: 'none', keys: [] }, { item: 'org', keys: [org] }]);
+        const got = await takeEntities(trx, POSTGRES, [{ item: 'a-and-org', keys: [org, a] }, { item: 'b', keys: [b] }, { item: 'none', keys: [] }, { item: 'org', keys: [org] }]);
         assert.deepEqual(got, ['b', 'none', 'org']);
         assert.ok(performance.now() - t0 < 1000, 'try-locks never wait');
       });
       // Same key space as lockParent: a writer of the user's child rows waits for the holder.
       let childWritten = false;
       const child = db.transaction().execute(async (trx) => {
-        await lockParent(trx, 'clerk_users', 'user_a');
+        await lockParent(new SqlWriter(trx, POSTGRES), 'clerk_users', 'user_a');
         childWritten = true;
       });
       await new Promise((r) => setTimeout(r, 200));

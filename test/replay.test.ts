@@ -12,9 +12,9 @@ import { startService, type TestService } from './support/service.js';
 /** A clerk-sync whose processing of user.updated fails once and for all (no retries): those events end `dead`. */
 async function storeEvents(dialect: TestTarget) {
   const url = await freshDatabaseUrl(dialect);
-  const failUpdates: EventProcessor = async (trx, event, row) => {
+  const failUpdates: EventProcessor = async (trx, event, row, sql) => {
     if (event.type === 'user.updated') throw new Error('simulated outage of a downstream system');
-    await syncTables(trx, event, row);
+    await syncTables(trx, event, row, sql);
   };
   const svc = await startService({ dialect, database: url, process: failUpdates, worker: { retrySchedule: [], pollIntervalMs: 20 } });
   const ids = new Map<string, string[]>();

@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { eventFixture } from '../src/events/fixtures.js';
 import { InboxQueue } from '../src/inbox/queue.js';
 import { syncTables } from '../src/sync/processor.js';
+import { sqlDialect } from '../src/store/dialect.js';
+import { SqlWriter } from '../src/store/sql-writer.js';
 import { PermanentError, type EventProcessor, type ProcessedInfo } from '../src/worker/worker.js';
 import { nextRetryAt, parseRetrySchedule } from '../src/worker/retry-schedule.js';
 import { waitFor } from './support/env.js';
@@ -38,8 +40,8 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
 
   it('retries a failing event with backoff, keeps attempts and the last error, then dead-letters it', async () => {
     const seen: ProcessedInfo[] = [];
-    const failing: EventProcessor = async (trx, event, row) => {
-      await syncTables(trx, event, row); // its writes must be rolled back with the failure
+    const failing: EventProcessor = async (trx, event, row, sql) => {
+      await syncTables(trx, event, row, sql); // its writes must be rolled back with the failure
       if (event.type === 'organization.created') throw new Error('downstream is down');
     };
     const svc = await startService({ dialect, process: failing, worker: { retrySchedule: [50, 100], pollIntervalMs: 20 }, onProcessed: (i) => seen.push(i) });
@@ -88,9 +90,9 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
   it('a failing event does not hold up the others', async () => {
     const svc = await startService({
       dialect,
-      process: async (trx, event, row) => {
+      process: async (trx, event, row, sql) => {
         if (event.type === 'organization.created') throw new Error('boom');
-        await syncTables(trx, event, row);
+        await syncTables(trx, event, row, sql);
       },
       worker: { retrySchedule: [30, 30, 30, 30], pollIntervalMs: 20 },
     });
@@ -110,9 +112,9 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
     // A session carrying a newer version of its user must still refresh the user's child rows there.
     const svc = await startService({
       dialect,
-      process: async (trx, event, row) => {
+      process: async (trx, event, row, sql) => {
         if (event.type === 'organization.created') throw new PermanentError('boom');
-        await syncTables(trx, event, row);
+        await syncTables(trx, event, row, sql);
       },
       worker: { pollIntervalMs: 20 },
     });
@@ -145,9 +147,9 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
     let fail = true;
     const svc = await startService({
       dialect,
-      process: async (trx, event, row) => {
+      process: async (trx, event, row, sql) => {
         if (fail) throw new Error('not yet');
-        await syncTables(trx, event, row);
+        await syncTables(trx, event, row, sql);
       },
       worker: { retrySchedule: [], pollIntervalMs: 20 },
     });
@@ -181,7 +183,7 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
         svc.sync.database.db.transaction().execute(async (trx) => {
           const rows = await queue.claim(trx, 10);
           assert.equal(rows.length, 1);
-          await syncTables(trx, JSON.parse(rows[0]!.body), rows[0]!);
+          await syncTables(trx, JSON.parse(rows[0]!.body), rows[0]!, new SqlWriter(trx, sqlDialect(svc.sync.database.dialect)));
           throw new Error('process died');
         }),
         /process died/,
@@ -233,7 +235,7 @@ if (testDialects().includes('postgres')) describe('worker lock conflicts [postgr
     const go = new Promise<void>((r) => (proceed = r));
     const svc = await startService({
       dialect: 'postgres',
-      process: async (trx, event, row) => {
+      process: async (trx, event, row, writer) => {
         if (event.type === 'organization.created') throw new PermanentError('never applies');
         if (++calls === 1) {
           await sql`update lock_demo set n = n + 1 where id = 1`.execute(trx);
@@ -241,7 +243,7 @@ if (testDialects().includes('postgres')) describe('worker lock conflicts [postgr
           await go;
           await sql`update lock_demo set n = n + 1 where id = 2`.execute(trx);
         }
-        await syncTables(trx, event, row);
+        await syncTables(trx, event, row, writer);
       },
       worker: { pollIntervalMs: 20 },
     });

@@ -1,5 +1,4 @@
 import type { Logger, LogFields } from '../log.js';
-import { flushWrites } from '../store/statement-batch.js';
 import type { EventProcessor } from '../processing.js';
 import { HandlerTimeoutError } from './errors.js';
 import type { EventHandlers } from './registry.js';
@@ -23,12 +22,12 @@ export interface HandlingOptions<AppDatabase> {
  */
 export function handlingProcessor<AppDatabase>(options: HandlingOptions<AppDatabase>): EventProcessor {
   const { base, shouldSync, handlers, timeoutMs, logger } = options;
-  return async (trx, event, row) => {
-    if (shouldSync(event.type)) await base(trx, event, row);
+  return async (trx, event, row, sql) => {
+    if (shouldSync(event.type)) await base(trx, event, row, sql);
     const matching = handlers.for(event.type);
     if (matching.length === 0) return;
     // Handlers read and write through the transaction directly: the sync's deferred writes go first.
-    await flushWrites(trx);
+    await sql.flush();
 
     const controller = new AbortController();
     const ctx: HandlerContext<AppDatabase> = {

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from '../store/database.js';
-import { runLater } from '../store/statement-batch.js';
+import type { SqlWriter } from '../store/sql-writer.js';
 import type { ClerkSyncDatabase, WebhookEventsTable } from '../store/schema.js';
 
 export type EventRow = Selectable<WebhookEventsTable>;
@@ -48,18 +48,19 @@ export class InboxQueue {
    * their attempts: two statements for a whole batch, in the caller's transaction (deferred with
    * its other writes, when it defers them).
    */
-  async finish(trx: Trx, workerId: string, finished: ReadonlyArray<{ row: EventRow; outcome: 'done' | 'skipped'; startedAt: number; durationMs: number }>, now = Date.now()): Promise<void> {
+  async finish(sql: SqlWriter, workerId: string, finished: ReadonlyArray<{ row: EventRow; outcome: 'done' | 'skipped'; startedAt: number; durationMs: number }>, now = Date.now()): Promise<void> {
+    const trx = sql.db as Trx;
     if (finished.length === 0) return;
     for (const outcome of ['done', 'skipped'] as const) {
       const ids = finished.filter((f) => f.outcome === outcome).map((f) => f.row.svix_id);
       if (ids.length === 0) continue;
-      await runLater(trx, trx
+      await sql.run(trx
         .updateTable('clerk_webhook_events')
         .set((eb) => ({ status: outcome, attempts: eb('attempts', '+', 1), processed_at: now, processed_by: workerId, last_error: null }))
         .where('svix_id', 'in', ids)
         .compile());
     }
-    await runLater(trx, trx
+    await sql.run(trx
       .insertInto('clerk_webhook_attempts')
       .values(finished.map((f) => ({ svix_id: f.row.svix_id, attempt: f.row.attempts + 1, started_at: f.startedAt, duration_ms: f.durationMs, outcome: f.outcome, error: null })))
       .compile());

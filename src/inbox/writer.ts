@@ -1,5 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import type { Database } from '../store/database.js';
+import { sqlDialect } from '../store/dialect.js';
 import { isContentError, isUnreachable } from '../store/errors.js';
 import type { InboxRecord } from './record.js';
 
@@ -116,7 +117,7 @@ export class InboxWriter {
   }
 
   #insertRows(rows: InboxRow[]): Promise<Set<string>> {
-    return this.#database.dialect === 'sqlite' ? this.#insertEach(rows) : this.#insertAll(rows);
+    return sqlDialect(this.#database.dialect).multiRowInserts ? this.#insertAll(rows) : this.#insertEach(rows);
   }
 
   /**

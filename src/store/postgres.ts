@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { Logger } from '../log.js';
 import { IDLE_IN_TRANSACTION_TIMEOUT_MS, POOL_MODE_ENV, type PgPoolMode } from './pool-mode.js';
 import type { ClerkSyncDatabase } from './schema.js';
-import { BATCH, type Statement } from './statement-batch.js';
+import { BATCH, type Statement } from './sql-writer.js';
 
 // Our bigint columns hold epoch milliseconds, far inside Number's exact range.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));

@@ -45,7 +45,7 @@ export async function upsertSubscription(d: Payload, ctx: SyncContext, statusOfT
   if (id === null) throw new PermanentError('subscription payload has no string `id`; cannot sync it');
   const subscriptionPayer = payer(d);
   await upsertNewer(
-    ctx.trx,
+    ctx.sql,
     'clerk_subscriptions',
     {
       id,
@@ -65,13 +65,13 @@ export async function upsertSubscription(d: Payload, ctx: SyncContext, statusOfT
     { tombstone: false },
   );
   const items = distinctById(list(d.items).map((i) => itemRow(i, ctx, { subscriptionId: id, payer: subscriptionPayer }, null)).filter((i) => i.id !== null));
-  await upsertNewer(ctx.trx, 'clerk_subscription_items', items, { tombstone: false });
+  await upsertNewer(ctx.sql, 'clerk_subscription_items', items, { tombstone: false });
 }
 
 /** subscriptionItem.* */
 export async function upsertSubscriptionItem(d: Payload, ctx: SyncContext, statusOfType: string | null): Promise<void> {
   if (text(d.id) === null) throw new PermanentError('subscription item payload has no string `id`; cannot sync it');
-  await upsertNewer(ctx.trx, 'clerk_subscription_items', itemRow(d, ctx, null, statusOfType), { tombstone: false });
+  await upsertNewer(ctx.sql, 'clerk_subscription_items', itemRow(d, ctx, null, statusOfType), { tombstone: false });
 }
 
 /** paymentAttempt.* */
@@ -81,7 +81,7 @@ export async function upsertPaymentAttempt(d: Payload, ctx: SyncContext): Promis
   const total = obj(obj(d.totals)?.grand_total);
   const itemIds = list(d.subscription_items).map((i) => text(i.id)).filter((i) => i !== null);
   await upsertNewer(
-    ctx.trx,
+    ctx.sql,
     'clerk_payment_attempts',
     {
       id,

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { LockKey, SqlDialect } from '../store/dialect.js';
 import type { ClerkEventType } from '../events/catalog.js';
 import { payer } from './billing.js';
 import { membershipOrganizationId, membershipUserId } from './memberships.js';
@@ -6,14 +7,11 @@ import { sessionUserId } from './sessions.js';
 import { obj, organizationIdOf, text, type Payload } from './values.js';
 
 /**
- * An entity whose rows an event's sync writes, as a PostgreSQL advisory lock key: the same
- * (table, id) keys as lockParent and lockForDeletion (guard.ts), so a batch holding an entity also
- * holds those locks (a transaction never waits for its own locks).
+ * An entity whose rows an event's sync writes, as a lock key: the same (table, id) keys as
+ * lockParent and lockForDeletion (guard.ts), so a batch holding an entity also holds those locks
+ * (a transaction never waits for its own locks).
  */
-export interface EntityKey {
-  table: string;
-  id: string;
-}
+export type EntityKey = LockKey;
 
 type Family = ClerkEventType extends `${infer F}.${string}` ? F : never;
 
@@ -69,19 +67,17 @@ export function entityKeys(type: string, data: unknown): EntityKey[] {
 const keyName = (k: EntityKey) => `${k.table}\u0000${k.id}`;
 
 /**
- * PostgreSQL: takes the entities of each item for this transaction with try-locks, which never
- * wait, and returns the items all of whose entities it got; another worker's batch holds the
- * rest, which stay for a later batch. One round trip.
+ * Takes the entities of each item for this transaction with try-locks, which never wait, and
+ * returns the items all of whose entities it got; another worker's batch holds the rest, which
+ * stay for a later batch. One round trip; none where the dialect has one writer at a time.
  */
-export async function takeEntities<T>(db: Kysely<any>, items: ReadonlyArray<{ item: T; keys: readonly EntityKey[] }>): Promise<T[]> {
+export async function takeEntities<T>(db: Kysely<any>, dialect: SqlDialect, items: ReadonlyArray<{ item: T; keys: readonly EntityKey[] }>): Promise<T[]> {
   const distinct = new Map<string, EntityKey>();
   for (const { keys } of items) for (const k of keys) distinct.set(keyName(k), k);
-  if (distinct.size === 0) return items.map((i) => i.item);
   const keys = [...distinct.values()];
-  const { rows } = await sql<{ n: number }>`
-    select n from unnest(${keys.map((k) => k.table)}::text[], ${keys.map((k) => k.id)}::text[]) with ordinality as k(t, id, n)
-     where not pg_try_advisory_xact_lock(hashtext(t), hashtext(id))`.execute(db);
-  if (rows.length === 0) return items.map((i) => i.item);
-  const held = new Set(rows.map((r) => keyName(keys[Number(r.n) - 1]!)));
+  const taken = keys.length === 0 ? null : dialect.tryLocks(db, keys);
+  const heldIndexes = taken ? await taken : new Set<number>();
+  if (heldIndexes.size === 0) return items.map((i) => i.item);
+  const held = new Set([...heldIndexes].map((n) => keyName(keys[n]!)));
   return items.filter((i) => !i.keys.some((k) => held.has(keyName(k)))).map((i) => i.item);
 }

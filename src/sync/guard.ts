@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import { dialectOf, exec, Fragment, ident, join, q, raw, run, TextCache } from './sql.js';
+import { Fragment, ident, join, q, raw, TextCache } from '../store/sql.js';
+import type { SqlWriter } from '../store/sql-writer.js';
 
 /** A row to write: column -> value, or -> SQL expression (a subquery, a `case`). */
 export type Row = Record<string, unknown>;
@@ -29,9 +29,9 @@ export interface UpsertOptions {
  * Several rows may be written at once; they must have the same columns and distinct ids. The
  * statement only runs when the transaction next needs an answer (see `run`).
  */
-export async function upsertNewer(db: Kysely<any>, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<void> {
+export async function upsertNewer(sql: SqlWriter, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<void> {
   const list = Array.isArray(rows) ? rows : [rows as Row];
-  if (list.length > 0) await run(db, upsertStatement(table, list, options, false));
+  if (list.length > 0) await sql.run(upsertStatement(table, list, options, false));
 }
 
 /**
@@ -39,10 +39,10 @@ export async function upsertNewer(db: Kysely<any>, table: string, rows: Row | re
  * rows it wrote (or found newer) stay locked until commit, so the caller may then replace what
  * hangs off them (child rows) without racing another worker. Costs a round trip on PostgreSQL.
  */
-export async function upsertNewerApplied(db: Kysely<any>, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<boolean> {
+export async function upsertNewerApplied(sql: SqlWriter, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<boolean> {
   const list = Array.isArray(rows) ? rows : [rows as Row];
   if (list.length === 0) return false;
-  const result = await exec(db, upsertStatement(table, list, options, true));
+  const result = await sql.exec(upsertStatement(table, list, options, true));
   return result.rows.length > 0;
 }
 
@@ -125,7 +125,7 @@ function insertHead(table: string, columns: readonly string[], rows: readonly Ro
  * (PostgreSQL infers parameter types from the target columns in `insert ... select ? where`, but
  * not through a multi-row `values` list).
  */
-export async function insertRows(db: Kysely<any>, table: string, rows: readonly Row[], options: { ignoreConflicts?: boolean; when?: Fragment } = {}): Promise<void> {
+export async function insertRows(sql: SqlWriter, table: string, rows: readonly Row[], options: { ignoreConflicts?: boolean; when?: Fragment } = {}): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!);
   const ignore = options.ignoreConflicts ?? false;
@@ -133,12 +133,12 @@ export async function insertRows(db: Kysely<any>, table: string, rows: readonly 
   const { when } = options;
   if (when === undefined) {
     const text = inserts.get([table, ignore, ...shapeOf(columns, rows)], () => `${insertText(table, columns, rows)}${onConflict}`);
-    return run(db, new Fragment(text, valuesOf(columns, rows)));
+    return sql.run(new Fragment(text, valuesOf(columns, rows)));
   }
   for (const row of rows) {
     const text = inserts.get([table, ignore, when.sql, ...shapeOf(columns, [row])], () =>
       `insert into ${table} (${columns.map(ident).join(', ')}) select ${columns.map((c) => (row[c] instanceof Fragment ? (row[c] as Fragment).sql : '?')).join(', ')} where ${when.sql}${onConflict}`);
-    await run(db, new Fragment(text, [...valuesOf(columns, [row]), ...when.params]));
+    await sql.run(new Fragment(text, [...valuesOf(columns, [row]), ...when.params]));
   }
 }
 
@@ -146,12 +146,12 @@ export async function insertRows(db: Kysely<any>, table: string, rows: readonly 
  * Records a deletion: inserts the tombstone when the entity was never seen, else sets `deleted_at`
  * (the first deletion time stays) and whatever `set` adds (erasure of personal data).
  */
-export async function insertTombstone(db: Kysely<any>, table: string, row: Row & { id: string; deleted_at: number }, set: Record<string, Fragment> = {}): Promise<void> {
+export async function insertTombstone(sql: SqlWriter, table: string, row: Row & { id: string; deleted_at: number }, set: Record<string, Fragment> = {}): Promise<void> {
   const updates = [
     raw(`"deleted_at" = coalesce(${table}.deleted_at, excluded.deleted_at)`),
     ...Object.entries(set).map(([column, expr]) => q`${raw(`${ident(column)} = `)}${expr}`),
   ];
-  await run(db, q`${insertHead(table, Object.keys(row), [row])} on conflict ("id") do update set ${join(updates)}`);
+  await sql.run(q`${insertHead(table, Object.keys(row), [row])} on conflict ("id") do update set ${join(updates)}`);
 }
 
 /**
@@ -205,13 +205,15 @@ export function distinctById<T extends Row>(rows: readonly T[]): T[] {
  * child row, organization before user. SQLite runs one writer at a time: nothing to do there (as
  * the inbox's claim adds `for update skip locked` on PostgreSQL only).
  */
-export async function lockParent(db: Kysely<any>, table: ParentTable, id: string | null): Promise<void> {
-  if (id !== null && dialectOf(db) === 'postgres') await run(db, q`select pg_advisory_xact_lock_shared(hashtext(${table}), hashtext(${id}))`);
+export async function lockParent(sql: SqlWriter, table: ParentTable, id: string | null): Promise<void> {
+  const lock = id === null ? null : sql.dialect.parentLock(table, id, 'shared');
+  if (lock) await sql.run(lock);
 }
 
 /** The deletion's side of lockParent: waits for transactions writing the parent's children, and holds them off. */
-export async function lockForDeletion(db: Kysely<any>, table: ParentTable, id: string): Promise<void> {
-  if (dialectOf(db) === 'postgres') await run(db, q`select pg_advisory_xact_lock(hashtext(${table}), hashtext(${id}))`);
+export async function lockForDeletion(sql: SqlWriter, table: ParentTable, id: string): Promise<void> {
+  const lock = sql.dialect.parentLock(table, id, 'exclusive');
+  if (lock) await sql.run(lock);
 }
 
 type ParentTable = 'clerk_organizations' | 'clerk_users';

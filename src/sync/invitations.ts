@@ -12,7 +12,7 @@ export async function upsertInvitation(d: Payload, ctx: SyncContext, statusOfTyp
   if (id === null) throw new PermanentError('invitation payload has no string `id`; cannot sync it');
   const status = text(d.status) ?? statusOfType;
   await upsertNewer(
-    ctx.trx,
+    ctx.sql,
     'clerk_invitations',
     {
       id,
@@ -36,7 +36,7 @@ export async function upsertWaitlistEntry(d: Payload, ctx: SyncContext): Promise
   const id = text(d.id);
   if (id === null) throw new PermanentError('waitlist entry payload has no string `id`; cannot sync it');
   await upsertNewer(
-    ctx.trx,
+    ctx.sql,
     'clerk_waitlist_entries',
     {
       id,

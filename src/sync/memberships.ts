@@ -1,7 +1,7 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockParent, upsertNewer } from './guard.js';
-import { q, run } from './sql.js';
+import { q } from '../store/sql.js';
 import { int, json, obj, text, type Payload } from './values.js';
 
 /** The membership's organization: the `organization` it carries, or `organization_id`. */
@@ -58,11 +58,11 @@ type MembershipRow = ReturnType<typeof membershipRow>;
 
 /** Locks the parents, then ends the active memberships of the same organization and user that are older than this one. */
 async function endOlder(row: MembershipRow, ctx: SyncContext): Promise<void> {
-  await lockParent(ctx.trx, 'clerk_organizations', row.organization_id);
-  await lockParent(ctx.trx, 'clerk_users', row.user_id);
+  await lockParent(ctx.sql, 'clerk_organizations', row.organization_id);
+  await lockParent(ctx.sql, 'clerk_users', row.user_id);
   if (row.user_id === null) return;
   const order = row.created_at ?? 0;
-  await run(ctx.trx, q`update clerk_organization_memberships set deleted_at = ${row.created_at ?? ctx.eventTime}
+  await ctx.sql.run(q`update clerk_organization_memberships set deleted_at = ${row.created_at ?? ctx.eventTime}
     where organization_id = ${row.organization_id} and user_id = ${row.user_id} and deleted_at is null and id <> ${row.id}
       and (coalesce(created_at, 0) < ${order} or (coalesce(created_at, 0) = ${order} and id < ${row.id}))`);
 }
@@ -70,12 +70,12 @@ async function endOlder(row: MembershipRow, ctx: SyncContext): Promise<void> {
 export async function upsertMembership(d: Payload, ctx: SyncContext): Promise<void> {
   const row = membershipRow(d, ctx);
   await endOlder(row, ctx);
-  await upsertNewer(ctx.trx, 'clerk_organization_memberships', row);
+  await upsertNewer(ctx.sql, 'clerk_organization_memberships', row);
 }
 
 /** organizationMembership.deleted carries the full membership: keep it, ended. */
 export async function deleteMembership(d: Payload, ctx: SyncContext): Promise<void> {
   const row = membershipRow(d, ctx);
   await endOlder(row, ctx);
-  await insertTombstone(ctx.trx, 'clerk_organization_memberships', { ...row, deleted_at: ctx.eventTime });
+  await insertTombstone(ctx.sql, 'clerk_organization_memberships', { ...row, deleted_at: ctx.eventTime });
 }

@@ -1,7 +1,7 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { insertRows, lockParent } from './guard.js';
-import { q, raw, run } from './sql.js';
+import { q, raw } from '../store/sql.js';
 import { bool, int, json, longText, text, type Payload } from './values.js';
 
 /**
@@ -14,8 +14,8 @@ export async function insertEmail(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new PermanentError('email payload has no string `id`; cannot sync it');
   const userId = text(d.user_id);
-  await lockParent(ctx.trx, 'clerk_users', userId);
-  await insertRows(ctx.trx, 'clerk_emails', [{
+  await lockParent(ctx.sql, 'clerk_users', userId);
+  await insertRows(ctx.sql, 'clerk_emails', [{
     id,
     instance_id: ctx.instanceId,
     to_email_address: text(d.to_email_address),
@@ -41,8 +41,8 @@ export async function insertSms(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new PermanentError('sms payload has no string `id`; cannot sync it');
   const userId = text(d.user_id);
-  await lockParent(ctx.trx, 'clerk_users', userId);
-  await insertRows(ctx.trx, 'clerk_sms_messages', [{
+  await lockParent(ctx.sql, 'clerk_users', userId);
+  await insertRows(ctx.sql, 'clerk_sms_messages', [{
     id,
     instance_id: ctx.instanceId,
     to_phone_number: text(d.to_phone_number),
@@ -61,6 +61,6 @@ export async function insertSms(d: Payload, ctx: SyncContext): Promise<void> {
 }
 
 async function dropIfUserDeleted(table: 'clerk_emails' | 'clerk_sms_messages', id: string, userId: string, ctx: SyncContext): Promise<void> {
-  await run(ctx.trx, q`delete from ${raw(table)} where id = ${id}
+  await ctx.sql.run(q`delete from ${raw(table)} where id = ${id}
     and (select deleted_at from clerk_users where id = ${userId}) is not null`);
 }

@@ -12,8 +12,8 @@ export async function upsertOrganizationDomain(d: Payload, ctx: SyncContext): Pr
   // `verification` is the deprecated alias of `affiliation_verification`.
   const affiliation = verification(d.affiliation_verification ?? d.verification);
   const ownership = verification(d.ownership_verification);
-  await lockParent(ctx.trx, 'clerk_organizations', organizationId);
-  await upsertNewer(ctx.trx, 'clerk_organization_domains', {
+  await lockParent(ctx.sql, 'clerk_organizations', organizationId);
+  await upsertNewer(ctx.sql, 'clerk_organization_domains', {
     id,
     instance_id: ctx.instanceId,
     organization_id: organizationId,
@@ -36,5 +36,5 @@ export async function upsertOrganizationDomain(d: Payload, ctx: SyncContext): Pr
 export async function deleteOrganizationDomain(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new PermanentError('organizationDomain.deleted payload has no string `id`; cannot sync it');
-  await insertTombstone(ctx.trx, 'clerk_organization_domains', { id, instance_id: ctx.instanceId, deleted_at: ctx.eventTime });
+  await insertTombstone(ctx.sql, 'clerk_organization_domains', { id, instance_id: ctx.instanceId, deleted_at: ctx.eventTime });
 }

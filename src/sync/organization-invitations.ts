@@ -1,7 +1,7 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { keepFirst, keepKnown, lockParent, staysFinal, upsertNewer } from './guard.js';
-import { q } from './sql.js';
+import { q } from '../store/sql.js';
 import { INVITATION_FINAL_STATUSES } from './statuses.js';
 import { int, json, organizationIdOf, text, type Payload } from './values.js';
 
@@ -22,10 +22,10 @@ export async function upsertOrganizationInvitation(d: Payload, ctx: SyncContext,
   const organizationId = organizationIdOf(d);
   const userId = text(d.user_id);
   const status = text(d.status) ?? statusOfType;
-  await lockParent(ctx.trx, 'clerk_organizations', organizationId);
-  await lockParent(ctx.trx, 'clerk_users', userId);
+  await lockParent(ctx.sql, 'clerk_organizations', organizationId);
+  await lockParent(ctx.sql, 'clerk_users', userId);
   await upsertNewer(
-    ctx.trx,
+    ctx.sql,
     'clerk_organization_invitations',
     {
       id,

@@ -1,13 +1,13 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockForDeletion, upsertNewer } from './guard.js';
-import { q, run } from './sql.js';
+import { q } from '../store/sql.js';
 import { bool, count, int, json, text, type Payload } from './values.js';
 
 export async function upsertOrganization(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new PermanentError('organization payload has no string `id`; cannot sync it');
-  await upsertNewer(ctx.trx, 'clerk_organizations', {
+  await upsertNewer(ctx.sql, 'clerk_organizations', {
     id,
     instance_id: ctx.instanceId,
     name: text(d.name),
@@ -30,12 +30,12 @@ export async function upsertOrganization(d: Payload, ctx: SyncContext): Promise<
 export async function deleteOrganization(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new PermanentError('organization.deleted payload has no string `id`; cannot sync it');
-  const { trx, eventTime } = ctx;
-  await lockForDeletion(trx, 'clerk_organizations', id);
-  await insertTombstone(trx, 'clerk_organizations', { id, instance_id: ctx.instanceId, slug: text(d.slug), deleted_at: eventTime });
-  await run(trx, q`update clerk_organization_memberships set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
-  await run(trx, q`update clerk_organization_invitations set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
-  await run(trx, q`update clerk_organization_domains set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
+  const { sql, eventTime } = ctx;
+  await lockForDeletion(sql, 'clerk_organizations', id);
+  await insertTombstone(sql, 'clerk_organizations', { id, instance_id: ctx.instanceId, slug: text(d.slug), deleted_at: eventTime });
+  await sql.run(q`update clerk_organization_memberships set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
+  await sql.run(q`update clerk_organization_invitations set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
+  await sql.run(q`update clerk_organization_domains set deleted_at = ${eventTime} where organization_id = ${id} and deleted_at is null`);
 }
 
 /** `deleted_at` of something that belongs to the organization: set when the organization is already deleted. */

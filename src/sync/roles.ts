@@ -1,7 +1,7 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { distinctById, insertTombstone, upsertNewer, upsertNewerApplied } from './guard.js';
-import { join, q, run } from './sql.js';
+import { join, q } from '../store/sql.js';
 import { bool, int, list, text, type Payload } from './values.js';
 
 function permissionRow(d: Payload, ctx: SyncContext) {
@@ -20,15 +20,15 @@ function permissionRow(d: Payload, ctx: SyncContext) {
 
 export async function upsertPermission(d: Payload, ctx: SyncContext): Promise<void> {
   if (text(d.id) === null) throw new PermanentError('permission payload has no string `id`; cannot sync it');
-  await upsertNewer(ctx.trx, 'clerk_permissions', permissionRow(d, ctx));
+  await upsertNewer(ctx.sql, 'clerk_permissions', permissionRow(d, ctx));
 }
 
 /** Tombstones the permission and unlinks it from every role; role events do not link it again. */
 export async function deletePermission(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new PermanentError('permission.deleted payload has no string `id`; cannot sync it');
-  await insertTombstone(ctx.trx, 'clerk_permissions', { id, instance_id: ctx.instanceId, deleted_at: ctx.eventTime });
-  await run(ctx.trx, q`delete from clerk_role_permissions where permission_id = ${id}`);
+  await insertTombstone(ctx.sql, 'clerk_permissions', { id, instance_id: ctx.instanceId, deleted_at: ctx.eventTime });
+  await ctx.sql.run(q`delete from clerk_role_permissions where permission_id = ${id}`);
 }
 
 /**
@@ -40,7 +40,7 @@ export async function upsertRole(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new PermanentError('role payload has no string `id`; cannot sync it');
   const applied = await upsertNewerApplied(
-    ctx.trx,
+    ctx.sql,
     'clerk_roles',
     {
       id,
@@ -57,10 +57,10 @@ export async function upsertRole(d: Payload, ctx: SyncContext): Promise<void> {
   if (!applied || !Array.isArray(d.permissions)) return;
 
   const permissions = distinctById(list(d.permissions).map((p) => permissionRow(p, ctx)).filter((p) => p.id !== null));
-  await upsertNewer(ctx.trx, 'clerk_permissions', permissions);
-  await run(ctx.trx, q`delete from clerk_role_permissions where role_id = ${id}`);
+  await upsertNewer(ctx.sql, 'clerk_permissions', permissions);
+  await ctx.sql.run(q`delete from clerk_role_permissions where role_id = ${id}`);
   if (permissions.length === 0) return;
-  await run(ctx.trx, q`insert into clerk_role_permissions (role_id, permission_id)
+  await ctx.sql.run(q`insert into clerk_role_permissions (role_id, permission_id)
     select ${id}, id from clerk_permissions where id in (${join(permissions.map((p) => q`${p.id}`))}) and deleted_at is null`);
 }
 
@@ -68,6 +68,6 @@ export async function upsertRole(d: Payload, ctx: SyncContext): Promise<void> {
 export async function deleteRole(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new PermanentError('role.deleted payload has no string `id`; cannot sync it');
-  await insertTombstone(ctx.trx, 'clerk_roles', { id, instance_id: ctx.instanceId, deleted_at: ctx.eventTime });
-  await run(ctx.trx, q`delete from clerk_role_permissions where role_id = ${id}`);
+  await insertTombstone(ctx.sql, 'clerk_roles', { id, instance_id: ctx.instanceId, deleted_at: ctx.eventTime });
+  await ctx.sql.run(q`delete from clerk_role_permissions where role_id = ${id}`);
 }

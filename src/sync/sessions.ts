@@ -1,7 +1,7 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { keepFirst, keepKnown, lockParent, staysFinal, upsertNewer } from './guard.js';
-import { q } from './sql.js';
+import { q } from '../store/sql.js';
 import { SESSION_FINAL_STATUSES } from './statuses.js';
 import { refreshUser } from './users.js';
 import { int, json, obj, text, type Payload } from './values.js';
@@ -30,7 +30,7 @@ export async function upsertSession(d: Payload, ctx: SyncContext, statusOfType: 
   if (id === null) throw new PermanentError('session payload has no string `id`; cannot sync it');
   const user = obj(d.user);
   const userId = sessionUserId(d);
-  await lockParent(ctx.trx, 'clerk_users', userId);
+  await lockParent(ctx.sql, 'clerk_users', userId);
   if (user && text(user.id) === userId) await refreshUser(user, ctx);
 
   const userDeletedAt = q`(select deleted_at from clerk_users where id = ${userId})`;
@@ -39,7 +39,7 @@ export async function upsertSession(d: Payload, ctx: SyncContext, statusOfType: 
   const { user: _user, ...session } = d;
 
   await upsertNewer(
-    ctx.trx,
+    ctx.sql,
     'clerk_sessions',
     {
       id,

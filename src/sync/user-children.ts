@@ -1,6 +1,6 @@
 import type { SyncContext } from './context.js';
 import { distinctById, insertRows, type Row } from './guard.js';
-import { dialectOf, Fragment, join, q, raw, run } from './sql.js';
+import { Fragment, q, raw } from '../store/sql.js';
 import { bool, int, json, list, text, verification, type Payload } from './values.js';
 
 /*
@@ -118,22 +118,13 @@ export async function replaceUserChildren(ctx: SyncContext, userId: string, upda
   const writtenNow = raw(options.writtenByThisTransaction ? ' and xmin = pg_current_xact_id()::xid' : '');
   const current = q`exists (select 1 from clerk_users where id = ${userId} and updated_at = ${updatedAt} and deleted_at is null${writtenNow})`;
   await removeChildren(ctx, userId, current);
-  for (const child of CHILDREN) await insertRows(ctx.trx, child.table, distinctById(child.rows(d, userId, ctx)), { when: current });
+  for (const child of CHILDREN) await insertRows(ctx.sql, child.table, distinctById(child.rows(d, userId, ctx)), { when: current });
 }
 
-/**
- * Deletes the user's rows in the four tables (when `condition` holds): on PostgreSQL in one
- * statement, four deletes in data-modifying CTEs, since each statement costs the server about as
- * much as the small delete itself; SQLite has no such CTEs and no per-statement cost worth saving.
- */
+/** Deletes the user's rows in the four tables (when `condition` holds), in as few statements as the dialect allows. */
 async function removeChildren(ctx: SyncContext, userId: string, condition: Fragment): Promise<void> {
   const deletes = CHILDREN.map((c) => q`delete from ${raw(c.table)} where user_id = ${userId} and ${condition}`);
-  if (dialectOf(ctx.trx) === 'postgres') {
-    const ctes = deletes.slice(0, -1).map((del, i) => q`${raw(`d${i} as (`)}${del}${raw(')')}`);
-    await run(ctx.trx, q`with ${join(ctes)} ${deletes.at(-1)!}`);
-  } else {
-    for (const del of deletes) await run(ctx.trx, del);
-  }
+  for (const statement of ctx.sql.dialect.combineDeletes(deletes)) await ctx.sql.run(statement);
 }
 
 export async function deleteUserChildren(ctx: SyncContext, userId: string): Promise<void> {

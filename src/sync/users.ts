@@ -1,8 +1,7 @@
 import { PermanentError } from '../processing.js';
-import { writesDeferred } from '../store/statement-batch.js';
 import type { SyncContext } from './context.js';
 import { insertTombstone, lockForDeletion, upsertNewer, upsertNewerApplied } from './guard.js';
-import { q, raw, run } from './sql.js';
+import { q, raw } from '../store/sql.js';
 import { deleteUserChildren, replaceUserChildren } from './user-children.js';
 import { SESSION_FINAL_STATUSES } from './statuses.js';
 import { bool, int, json, primary, text, type Payload } from './values.js';
@@ -49,7 +48,7 @@ export function userRow(d: Payload, ctx: SyncContext) {
 export async function upsertUser(d: Payload, ctx: SyncContext): Promise<void> {
   const row = userRow(d, ctx);
   if (row.id === null) throw new PermanentError('user payload has no string `id`; cannot sync it');
-  await upsertNewer(ctx.trx, 'clerk_users', row);
+  await upsertNewer(ctx.sql, 'clerk_users', row);
   await replaceUserChildren(ctx, row.id, row.updated_at, d);
 }
 
@@ -65,11 +64,11 @@ export async function upsertUser(d: Payload, ctx: SyncContext): Promise<void> {
 export async function refreshUser(d: Payload, ctx: SyncContext): Promise<void> {
   const row = userRow(d, ctx);
   if (row.id === null) return;
-  if (!writesDeferred(ctx.trx)) {
-    if (await upsertNewerApplied(ctx.trx, 'clerk_users', row, { applyEqual: false })) await replaceUserChildren(ctx, row.id, row.updated_at, d);
+  if (!ctx.sql.deferred) {
+    if (await upsertNewerApplied(ctx.sql, 'clerk_users', row, { applyEqual: false })) await replaceUserChildren(ctx, row.id, row.updated_at, d);
     return;
   }
-  await upsertNewer(ctx.trx, 'clerk_users', row, { applyEqual: false });
+  await upsertNewer(ctx.sql, 'clerk_users', row, { applyEqual: false });
   await replaceUserChildren(ctx, row.id, row.updated_at, d, { writtenByThisTransaction: true });
 }
 
@@ -94,20 +93,20 @@ const FINAL = SESSION_FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 export async function deleteUser(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
   if (id === null) throw new PermanentError('user.deleted payload has no string `id`; cannot sync it');
-  const { trx, eventTime } = ctx;
-  await lockForDeletion(trx, 'clerk_users', id);
-  await insertTombstone(trx, 'clerk_users', { id, instance_id: ctx.instanceId, external_id: text(d.external_id), deleted_at: eventTime }, {
+  const { sql, eventTime } = ctx;
+  await lockForDeletion(sql, 'clerk_users', id);
+  await insertTombstone(sql, 'clerk_users', { id, instance_id: ctx.instanceId, external_id: text(d.external_id), deleted_at: eventTime }, {
     ...Object.fromEntries(ERASED.map((c) => [c, raw('null')])),
     external_id: raw('coalesce(excluded.external_id, clerk_users.external_id)'),
   });
-  await run(trx, q`update clerk_organization_memberships set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
-  await run(trx, q`update clerk_organization_invitations set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
-  await run(trx, q`update clerk_sessions
+  await sql.run(q`update clerk_organization_memberships set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
+  await sql.run(q`update clerk_organization_invitations set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
+  await sql.run(q`update clerk_sessions
       set status = case when status in (${raw(FINAL)}) then status else 'ended' end,
           deleted_at = coalesce(deleted_at, ${eventTime}),
           payload = null
     where user_id = ${id}`);
   await deleteUserChildren(ctx, id);
-  await run(trx, q`delete from clerk_emails where user_id = ${id}`);
-  await run(trx, q`delete from clerk_sms_messages where user_id = ${id}`);
+  await sql.run(q`delete from clerk_emails where user_id = ${id}`);
+  await sql.run(q`delete from clerk_sms_messages where user_id = ${id}`);
 }

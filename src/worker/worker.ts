@@ -9,8 +9,8 @@ import { silentLogger, type Logger } from '../log.js';
 import type { Database } from '../store/database.js';
 import { isContentError, isLockConflict, isUnreachable } from '../store/errors.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
-import { IDLE_IN_TRANSACTION_TIMEOUT_MS } from '../store/pool-mode.js';
-import { deferWrites, flushWrites, runLater } from '../store/statement-batch.js';
+import { sqlDialect, type SqlDialect } from '../store/dialect.js';
+import { SqlWriter } from '../store/sql-writer.js';
 import { entityKeys, takeEntities } from '../sync/entity-locks.js';
 import { PermanentError, type EventProcessor, type Outcome, type ProcessedInfo } from '../processing.js';
 import { LoopShare } from './loop-share.js';
@@ -85,6 +85,7 @@ export class Worker {
   #busy = 0;
   #careful = false;
   readonly #loopShare: LoopShare | null;
+  readonly #dialect: SqlDialect;
   #subscription: { close(): Promise<void> } | null = null;
   #failing: { since: number; failures: number; lastError: string } | null = null;
   readonly #onBatchFailed: (() => void) | undefined;
@@ -95,11 +96,11 @@ export class Worker {
     this.#queue = new InboxQueue(options.database);
     this.#process = options.process;
     this.#concurrency = options.concurrency ?? 1;
-    const postgres = options.database.dialect === 'postgres';
+    this.#dialect = sqlDialect(options.database.dialect);
     this.#batchSize = options.batchSize ?? 64;
-    this.#batchBudgetMs = options.batchBudgetMs ?? (postgres ? Infinity : 4);
+    this.#batchBudgetMs = options.batchBudgetMs ?? this.#dialect.batchBudgetMs;
     this.#claimSize = this.#batchSize;
-    this.#loopShare = postgres ? null : new LoopShare();
+    this.#loopShare = this.#dialect.sharesEventLoop ? new LoopShare() : null;
     this.#retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#log = options.logger ?? silentLogger;
@@ -272,31 +273,24 @@ export class Worker {
       const result = await this.#database.db.transaction().execute(async (trx): Promise<BatchResult> => {
         const claimed = (await this.#queue.claim(trx, this.#claimSize)).map(parseClaimed);
         if (claimed.length === 0) return 'idle';
-        if (this.#database.dialect === 'postgres') {
-          // The commit need not wait for the server's disk: a batch lost in a server crash only
-          // leaves its events pending (the inbox rows are committed durably by the receiver), and
-          // the worker applies them again. Receivers' commits stay synchronous.
-          await runLater(trx, { sql: 'set local synchronous_commit = off', parameters: [] });
-          // Through a transaction-mode pooler no startup parameter cuts off a transaction that
-          // hangs: this does, for this transaction only (postgres.ts sets it per connection otherwise).
-          if (this.#database.poolMode === 'transaction') await runLater(trx, { sql: `set local idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_TIMEOUT_MS}`, parameters: [] });
-        }
-        if (careful) return this.#batchCarefully(trx, claimed, reports);
-        const rows = this.#database.dialect === 'postgres' ? await takeEntities(trx, claimed.map((c) => ({ item: c, keys: keysOf(c.parsed) }))) : claimed;
+        // Careful batches write statement by statement, so that a failure is the event's own.
+        const writer = new SqlWriter(trx, this.#dialect, { deferred: !careful });
+        for (const setting of this.#dialect.batchSettings(this.#database.poolMode)) await writer.run(setting);
+        if (careful) return this.#batchCarefully(writer, claimed, reports);
+        const rows = await takeEntities(trx, this.#dialect, claimed.map((c) => ({ item: c, keys: keysOf(c.parsed) })));
         if (rows.length === 0) return 'blocked';
-        deferWrites(trx, this.#database.dialect);
         const finished: Finished[] = [];
         const deadline = performance.now() + this.#batchBudgetMs;
         let applied = 0;
         for (const claim of rows) {
-          finished.push(await this.#apply(trx, claim));
+          finished.push(await this.#apply(writer, claim));
           // Over budget: commit what is applied; the rest stays pending for the next batch.
           if (++applied < rows.length && performance.now() > deadline) break;
         }
         this.#claimSize = applied < rows.length ? Math.max(8, applied) : Math.min(this.#batchSize, this.#claimSize * 2);
-        await this.#queue.finish(trx, this.id, finished);
+        await this.#queue.finish(writer, this.id, finished);
         // A deferred write that fails fails here: some event of the batch did, as if it had thrown.
-        await flushWrites(trx);
+        await writer.flush();
         for (const f of finished) reports.push(info(f.row, f.outcome, f.durationMs));
         return 'worked';
       });
@@ -323,12 +317,12 @@ export class Worker {
     }
   }
 
-  async #apply(trx: Transaction<ClerkSyncDatabase>, { row, parsed }: Claimed): Promise<Finished> {
+  async #apply(writer: SqlWriter, { row, parsed }: Claimed): Promise<Finished> {
     const startedAt = Date.now();
     const t0 = performance.now();
     try {
       if (parsed instanceof EventParseError) throw parsed;
-      if (parsed.known) await this.#process(trx, parsed.event, row);
+      if (parsed.known) await this.#process(writer.db as Transaction<ClerkSyncDatabase>, parsed.event, row, writer);
       return { row, outcome: parsed.known ? 'done' : 'skipped', startedAt, durationMs: performance.now() - t0 };
     } catch (error) {
       // A lock conflict is no fault of the event: the whole batch rolls back and runs again.
@@ -341,11 +335,11 @@ export class Worker {
    * (its entities' try-locks, its writes, its outcome), so nothing one event holds can fail
    * another. An event whose entities another worker holds stays pending.
    */
-  async #batchCarefully(trx: Transaction<ClerkSyncDatabase>, claimed: Claimed[], reports: ProcessedInfo[]): Promise<BatchResult> {
+  async #batchCarefully(writer: SqlWriter, claimed: Claimed[], reports: ProcessedInfo[]): Promise<BatchResult> {
     const deadline = performance.now() + this.#batchBudgetMs;
     let held = 0;
     for (let i = 0; i < claimed.length; i++) {
-      const outcome = await this.#applyCarefully(trx, claimed[i]!);
+      const outcome = await this.#applyCarefully(writer, claimed[i]!);
       if (outcome === 'held') held++;
       else reports.push(outcome);
       if (i + 1 < claimed.length && performance.now() > deadline) break;
@@ -353,17 +347,18 @@ export class Worker {
     return held === claimed.length ? 'blocked' : 'worked';
   }
 
-  async #applyCarefully(trx: Transaction<ClerkSyncDatabase>, claim: Claimed): Promise<ProcessedInfo | 'held'> {
+  async #applyCarefully(writer: SqlWriter, claim: Claimed): Promise<ProcessedInfo | 'held'> {
     const { row } = claim;
+    const trx = writer.db as Transaction<ClerkSyncDatabase>;
     const startedAt = Date.now();
     await sql`savepoint clerk_sync_event`.execute(trx);
     try {
-      if (this.#database.dialect === 'postgres' && (await takeEntities(trx, [{ item: claim, keys: keysOf(claim.parsed) }])).length === 0) {
+      if ((await takeEntities(trx, this.#dialect, [{ item: claim, keys: keysOf(claim.parsed) }])).length === 0) {
         await sql`release savepoint clerk_sync_event`.execute(trx);
         return 'held';
       }
-      const finished = await this.#apply(trx, claim);
-      await this.#queue.finish(trx, this.id, [finished]);
+      const finished = await this.#apply(writer, claim);
+      await this.#queue.finish(writer, this.id, [finished]);
       await sql`release savepoint clerk_sync_event`.execute(trx);
       return info(row, finished.outcome, finished.durationMs);
     } catch (failure) {

@@ -1,6 +1,8 @@
 import { sql, type Transaction } from 'kysely';
 import { cleanJson, columnInteger } from '../../events/content.js';
 import type { Database } from '../../store/database.js';
+import { sqlDialect, type SqlDialect } from '../../store/dialect.js';
+import { SqlWriter } from '../../store/sql-writer.js';
 import type { BackfillTable, ClerkSyncDatabase } from '../../store/schema.js';
 import { applyEvent } from '../../sync/apply.js';
 import type { Payload } from '../../sync/values.js';
@@ -57,12 +59,12 @@ export interface BackfillResult {
 type Trx = Transaction<ClerkSyncDatabase>;
 
 /** Applies one Backend API object in its own savepoint, so a bad one does not undo its page. */
-async function applyOne(trx: Trx, type: string, item: Payload, instanceId: string | null): Promise<string | null> {
+async function applyOne(trx: Trx, dialect: SqlDialect, type: string, item: Payload, instanceId: string | null): Promise<string | null> {
   await sql`savepoint clerk_sync_backfill`.execute(trx);
   try {
     // Its own updated_at as the event time: never newer than what a webhook brought since.
     const eventTime = columnInteger(item.updated_at) ?? columnInteger(item.created_at) ?? Date.now();
-    await applyEvent(type, cleanJson(item), { trx, eventTime, instanceId });
+    await applyEvent(type, cleanJson(item), { sql: new SqlWriter(trx, dialect), eventTime, instanceId });
     await sql`release savepoint clerk_sync_backfill`.execute(trx);
     return null;
   } catch (error) {
@@ -129,7 +131,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       await database.db.transaction().execute(async (trx) => {
         let applied = 0;
         for (const item of items) {
-          const error = await applyOne(trx, EVENT_TYPE[resource], item, instanceId);
+          const error = await applyOne(trx, sqlDialect(database.dialect), EVENT_TYPE[resource], item, instanceId);
           if (error) outcome.failed.push({ id: typeof item.id === 'string' ? item.id : null, error });
           else applied++;
         }

@@ -1,11 +1,10 @@
-import { CompiledQuery, sql, type Kysely, type QueryResult } from 'kysely';
-import { flushWrites, runLater, type Statement } from '../store/statement-batch.js';
 
 /**
  * SQL text with `?` placeholders and its parameters. The sync writes are few statement shapes run
  * very often with wide rows; written as text they skip Kysely's builder, plugin pass and compiler,
  * which cost about 100 µs for a 27-column upsert against about 25 µs for the statement itself
- * (measured on SQLite). The SQL stays portable: it runs as is on SQLite and PostgreSQL.
+ * (measured on SQLite). The SQL stays portable; its dialect (dialect.ts) renders it for SQLite or
+ * PostgreSQL, and a SqlWriter runs it.
  *
  * `{json}` in the text names the JSON column type (`jsonb` on PostgreSQL, `text` on SQLite), for
  * the few casts PostgreSQL cannot infer: `cast(? as {json})` inside a `case`.
@@ -95,59 +94,4 @@ export function join(fragments: readonly Fragment[], separator = ', '): Fragment
 /** `"name"`: generated statements quote every identifier (`key` is a keyword on SQLite). */
 export function ident(name: string): string {
   return `"${name}"`;
-}
-
-type Dialect = 'sqlite' | 'postgres';
-
-const dialects = new WeakMap<Kysely<any>, Dialect>();
-
-/** Asked once per transaction through Kysely's public API: how does this dialect write a parameter? */
-export function dialectOf(db: Kysely<any>): Dialect {
-  let dialect = dialects.get(db);
-  if (dialect === undefined) {
-    dialect = sql`${0}`.compile(db).sql.startsWith('$') ? 'postgres' : 'sqlite';
-    dialects.set(db, dialect);
-  }
-  return dialect;
-}
-
-const rendered: Record<Dialect, Map<string, string>> = { sqlite: new Map(), postgres: new Map() };
-
-function render(text: string, dialect: Dialect): string {
-  const cache = rendered[dialect];
-  let out = cache.get(text);
-  if (out === undefined) {
-    if (dialect === 'postgres') {
-      let n = 0;
-      out = text.replace(/\?/g, () => `$${++n}`).replaceAll('{json}', 'jsonb');
-    } else {
-      out = text.replaceAll('{json}', 'text');
-    }
-    // Statement shapes are few (multi-row inserts vary by row count); bound it anyway.
-    if (cache.size >= 1000) cache.clear();
-    cache.set(text, out);
-  }
-  return out;
-}
-
-/** SQLite stores booleans as 0/1 and better-sqlite3 refuses to bind JS booleans. */
-function sqliteParam(v: unknown): unknown {
-  return typeof v === 'boolean' ? (v ? 1 : 0) : v === undefined ? null : v;
-}
-
-function compile(fragment: Fragment, dialect: Dialect): Statement {
-  const params = dialect === 'sqlite' ? fragment.params.map(sqliteParam) : fragment.params.map((v) => (v === undefined ? null : v));
-  return { sql: render(fragment.sql, dialect), parameters: params };
-}
-
-/** Runs a statement and returns its result; writes deferred on this transaction go first. */
-export async function exec<R = Record<string, unknown>>(db: Kysely<any>, fragment: Fragment): Promise<QueryResult<R>> {
-  await flushWrites(db);
-  const { sql: text, parameters } = compile(fragment, dialectOf(db));
-  return db.executeQuery<R>(CompiledQuery.raw(text, parameters as unknown[]));
-}
-
-/** Runs a statement whose result nobody reads; deferred when the transaction defers writes (see deferWrites). */
-export function run(db: Kysely<any>, fragment: Fragment): Promise<void> {
-  return runLater(db, compile(fragment, dialectOf(db)));
 }
