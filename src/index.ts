@@ -27,7 +27,7 @@ export { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './worker/retry-sched
 export { openDatabase, DEFAULT_DATABASE, type Database, type OpenDatabaseOptions } from './store/database.js';
 export { migrateToLatest, pendingMigrations } from './store/migrate.js';
 export type * from './store/schema.js';
-export { syncTables } from './sync/processor.js';
+export { syncTables } from './sync/sync-tables.js';
 export { createLogger, type Logger, type LogLevel } from './log.js';
 export * from './verify/index.js';
 export * from './events/index.js';
@@ -35,4 +35,6 @@ export { createAdminHandler, type AdminHandler, type AdminHandlerOptions } from 
 export { nodeAdminHandler } from './admin/node.js';
 export { AdminClient, AdminClientError, type ReplayJob } from './admin/client.js';
 export { ClerkSyncMetrics } from './metrics/metrics.js';
-export { listEvents, getEvent, replayEvents, eventStats, type EventFilter } from './inbox/browse.js';
+export { listEvents, getEvent, type EventFilter } from './inbox/browse.js';
+export { replayEvents } from './inbox/replay.js';
+export { eventStats } from './inbox/stats.js';

@@ -6,7 +6,7 @@ import { openDatabase } from '../src/store/database.js';
 import { POSTGRES } from '../src/store/dialect.js';
 import { SqlWriter } from '../src/store/sql-writer.js';
 import { entityKeys, takeEntities } from '../src/sync/entity-locks.js';
-import { lockParent } from '../src/sync/guard.js';
+import { lockParent } from '../src/sync/parent-locks.js';
 import { freshDatabaseUrl } from './support/db.js';
 
 const names = (type: string, data: unknown) => entityKeys(type, data).map((k) => `${k.table}:${k.id}`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { eventFixture } from '../src/events/fixtures.js';
-import { syncTables } from '../src/sync/processor.js';
+import { syncTables } from '../src/sync/sync-tables.js';
 import type { EventProcessor } from '../src/worker/worker.js';
 import { runCli, startServe } from './support/cli.js';
 import { freshDatabaseUrl, testTargets, type TestTarget } from './support/db.js';

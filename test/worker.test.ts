@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { describe, it } from 'node:test';
 import { eventFixture } from '../src/events/fixtures.js';
 import { InboxQueue } from '../src/inbox/queue.js';
-import { syncTables } from '../src/sync/processor.js';
+import { syncTables } from '../src/sync/sync-tables.js';
 import { sqlDialect } from '../src/store/dialect.js';
 import { SqlWriter } from '../src/store/sql-writer.js';
 import { PermanentError, type EventProcessor, type ProcessedInfo } from '../src/worker/worker.js';

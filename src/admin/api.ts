@@ -1,4 +1,5 @@
-import { BrowseInputError, countEvents, eventStats, getEvent, listEvents, type EventFilter, type EventSummary } from '../inbox/browse.js';
+import { BrowseInputError, countEvents, getEvent, listEvents, type EventFilter, type EventSummary } from '../inbox/browse.js';
+import { eventStats } from '../inbox/stats.js';
 import { InboxQueue } from '../inbox/queue.js';
 import type { Database } from '../store/database.js';
 import type { EventStatus } from '../store/schema.js';
@@ -96,7 +97,7 @@ async function waitProcessed(database: Database, id: string, waitMs: number): Pr
   for (;;) {
     const { events } = await listEvents(database, { ids: [id] }, { limit: 1 });
     const e = events[0]!;
-    if (Date.now() >= deadline || e.attempts > 0 || (e.status !== 'pending' && e.status !== 'processing')) return e;
+    if (Date.now() >= deadline || e.attempts > 0 || e.status !== 'pending') return e;
     await new Promise((r) => setTimeout(r, 25));
   }
 }

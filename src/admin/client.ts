@@ -1,4 +1,5 @@
-import type { EventFilter, EventPage, EventStats, EventSummary, PageOptions } from '../inbox/browse.js';
+import type { EventFilter, EventPage, EventSummary, PageOptions } from '../inbox/browse.js';
+import type { EventStats } from '../inbox/stats.js';
 import type { ReplayJob, ShownEvent } from './wire.js';
 
 /**

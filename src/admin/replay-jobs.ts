@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { replayEvents, type EventFilter } from '../inbox/browse.js';
+import type { EventFilter } from '../inbox/browse.js';
+import { replayEvents } from '../inbox/replay.js';
 import type { Database } from '../store/database.js';
 import type { ReplayJob } from './wire.js';
 

@@ -1,5 +1,5 @@
 import { isKnownEventType } from '../events/catalog.js';
-import { backlogNow } from '../inbox/browse.js';
+import { backlogNow } from '../inbox/stats.js';
 import type { Database } from '../store/database.js';
 import type { ProcessedInfo } from '../processing.js';
 import type { WorkerHealth } from '../worker/worker.js';
@@ -66,7 +66,7 @@ export class ClerkSyncMetrics {
       this.conflictingDuplicates.render(),
       this.duration.render(),
       ...(worker ? [gauge('clerk_sync_worker_failing', "1 while this process's worker fails batch after batch (see /readyz), else 0.", worker.ok ? 0 : 1)] : []),
-      gauge('clerk_sync_backlog_events', 'Events waiting for a worker now (pending, failed awaiting retry, processing), in the shared database.', backlog),
+      gauge('clerk_sync_backlog_events', 'Events waiting for a worker now (pending, failed awaiting retry), in the shared database.', backlog),
       gauge('clerk_sync_oldest_pending_age_seconds', 'Age of the oldest waiting event, in seconds; 0 when none waits.', oldestPendingAgeMs / 1000),
     ].join('');
   }

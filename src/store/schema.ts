@@ -15,10 +15,9 @@ export type JsonColumn = ColumnType<string | unknown, string, string>;
 /**
  * `pending` waits for a worker; `failed` waits for its next retry; `dead` gave up after the last
  * retry; `done` applied; `skipped` type outside the catalog. Workers claim events inside their
- * processing transaction, so `processing` is never committed by clerk-sync itself; it is kept
- * for tools that want to park an event by hand.
+ * processing transaction, so no "processing" status is ever committed.
  */
-export type EventStatus = 'pending' | 'processing' | 'done' | 'failed' | 'dead' | 'skipped';
+export type EventStatus = 'pending' | 'done' | 'failed' | 'dead' | 'skipped';
 
 /** The inbox: one row per delivered Svix message, keyed by svix-id. */
 export interface WebhookEventsTable {

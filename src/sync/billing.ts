@@ -1,6 +1,7 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
-import { distinctById, upsertNewer } from './guard.js';
+import { upsertNewer } from './guard.js';
+import { distinctById, type RowOf } from './rows.js';
 import { bool, count, int, json, list, nonEmpty, obj, text, type Payload } from './values.js';
 
 /** The payer of a billing object: a user or an organization (Clerk sends `""` for the other one). */
@@ -36,7 +37,7 @@ function itemRow(d: Payload, ctx: SyncContext, parent: { subscriptionId: string;
     created_at: int(d.created_at),
     updated_at: int(d.updated_at) ?? ctx.eventTime,
     payload: JSON.stringify(d),
-  };
+  } satisfies RowOf<'clerk_subscription_items'>;
 }
 
 /** subscription.*: the subscription, and the items it lists (each under its own guard). */

@@ -1,8 +1,6 @@
-import { Fragment, ident, join, q, raw, TextCache } from '../store/sql.js';
+import { Fragment, ident, raw, TextCache } from '../store/sql.js';
 import type { SqlWriter } from '../store/sql-writer.js';
-
-/** A row to write: column -> value, or -> SQL expression (a subquery, a `case`). */
-export type Row = Record<string, unknown>;
+import { insertText, shapeOf, valuesOf, type Row, type RowOf, type SyncedTable } from './rows.js';
 
 export interface UpsertOptions {
   /** Column holding the entity's version; default `updated_at`. */
@@ -29,8 +27,8 @@ export interface UpsertOptions {
  * Several rows may be written at once; they must have the same columns and distinct ids. The
  * statement only runs when the transaction next needs an answer (see `run`).
  */
-export async function upsertNewer(sql: SqlWriter, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<void> {
-  const list = Array.isArray(rows) ? rows : [rows as Row];
+export async function upsertNewer<T extends SyncedTable>(sql: SqlWriter, table: T, rows: RowOf<T> | readonly RowOf<T>[], options: UpsertOptions = {}): Promise<void> {
+  const list: readonly Row[] = Array.isArray(rows) ? rows : [rows as Row];
   if (list.length > 0) await sql.run(upsertStatement(table, list, options, false));
 }
 
@@ -39,15 +37,14 @@ export async function upsertNewer(sql: SqlWriter, table: string, rows: Row | rea
  * rows it wrote (or found newer) stay locked until commit, so the caller may then replace what
  * hangs off them (child rows) without racing another worker. Costs a round trip on PostgreSQL.
  */
-export async function upsertNewerApplied(sql: SqlWriter, table: string, rows: Row | readonly Row[], options: UpsertOptions = {}): Promise<boolean> {
-  const list = Array.isArray(rows) ? rows : [rows as Row];
+export async function upsertNewerApplied<T extends SyncedTable>(sql: SqlWriter, table: T, rows: RowOf<T> | readonly RowOf<T>[], options: UpsertOptions = {}): Promise<boolean> {
+  const list: readonly Row[] = Array.isArray(rows) ? rows : [rows as Row];
   if (list.length === 0) return false;
   const result = await sql.exec(upsertStatement(table, list, options, true));
   return result.rows.length > 0;
 }
 
 const upserts = new TextCache();
-const inserts = new TextCache();
 
 /** `returning`: the statement answers with the ids it wrote (upsertNewerApplied). */
 function upsertStatement(table: string, rows: readonly Row[], options: UpsertOptions, returning: boolean): Fragment {
@@ -84,76 +81,6 @@ function upsertText(table: string, columns: readonly string[], rows: readonly Ro
   return text;
 }
 
-/** The parameters of `insert ... values (...), (...)`, row by row, expressions' own inlined. */
-function valuesOf(columns: readonly string[], rows: readonly Row[]): unknown[] {
-  const params: unknown[] = [];
-  for (const row of rows) {
-    for (const c of columns) {
-      const v = row[c];
-      if (v instanceof Fragment) for (const p of v.params) params.push(p);
-      else params.push(v);
-    }
-  }
-  return params;
-}
-
-/** What the text of `insert ... values` depends on: columns, row count, and which values are which expressions. */
-function shapeOf(columns: readonly string[], rows: readonly Row[]): unknown[] {
-  const shape: unknown[] = [rows.length, columns.length, ...columns];
-  for (const row of rows) {
-    for (const c of columns) {
-      const v = row[c];
-      shape.push(v instanceof Fragment ? v.sql : null);
-    }
-  }
-  return shape;
-}
-
-/** `insert into t (a, b) values (?, ?), (?, ?)`, expressions inlined. */
-function insertText(table: string, columns: readonly string[], rows: readonly Row[]): string {
-  const tuples = rows.map((row) => `(${columns.map((c) => (row[c] instanceof Fragment ? (row[c] as Fragment).sql : '?')).join(', ')})`);
-  return `insert into ${table} (${columns.map(ident).join(', ')}) values ${tuples.join(', ')}`;
-}
-
-function insertHead(table: string, columns: readonly string[], rows: readonly Row[]): Fragment {
-  return new Fragment(insertText(table, columns, rows), valuesOf(columns, rows));
-}
-
-/**
- * Plain multi-row insert; `ignoreConflicts`: a conflict on `id` keeps the stored row (for immutable
- * records). With `when`, each row is inserted only if that condition holds, one statement per row
- * (PostgreSQL infers parameter types from the target columns in `insert ... select ? where`, but
- * not through a multi-row `values` list).
- */
-export async function insertRows(sql: SqlWriter, table: string, rows: readonly Row[], options: { ignoreConflicts?: boolean; when?: Fragment } = {}): Promise<void> {
-  if (rows.length === 0) return;
-  const columns = Object.keys(rows[0]!);
-  const ignore = options.ignoreConflicts ?? false;
-  const onConflict = ignore ? ' on conflict ("id") do nothing' : '';
-  const { when } = options;
-  if (when === undefined) {
-    const text = inserts.get([table, ignore, ...shapeOf(columns, rows)], () => `${insertText(table, columns, rows)}${onConflict}`);
-    return sql.run(new Fragment(text, valuesOf(columns, rows)));
-  }
-  for (const row of rows) {
-    const text = inserts.get([table, ignore, when.sql, ...shapeOf(columns, [row])], () =>
-      `insert into ${table} (${columns.map(ident).join(', ')}) select ${columns.map((c) => (row[c] instanceof Fragment ? (row[c] as Fragment).sql : '?')).join(', ')} where ${when.sql}${onConflict}`);
-    await sql.run(new Fragment(text, [...valuesOf(columns, [row]), ...when.params]));
-  }
-}
-
-/**
- * Records a deletion: inserts the tombstone when the entity was never seen, else sets `deleted_at`
- * (the first deletion time stays) and whatever `set` adds (erasure of personal data).
- */
-export async function insertTombstone(sql: SqlWriter, table: string, row: Row & { id: string; deleted_at: number }, set: Record<string, Fragment> = {}): Promise<void> {
-  const updates = [
-    raw(`"deleted_at" = coalesce(${table}.deleted_at, excluded.deleted_at)`),
-    ...Object.entries(set).map(([column, expr]) => q`${raw(`${ident(column)} = `)}${expr}`),
-  ];
-  await sql.run(q`${insertHead(table, Object.keys(row), [row])} on conflict ("id") do update set ${join(updates)}`);
-}
-
 /**
  * Guard for statuses that are final: once the stored row holds one of `final`, an event whose own
  * status is not final (an older `created` arriving late, say) does not apply, whatever its version.
@@ -176,44 +103,3 @@ export function keepKnown(table: string, column: string): Fragment {
   return raw(`coalesce(excluded.${ident(column)}, ${table}.${ident(column)})`);
 }
 
-/**
- * Rows with distinct `id`s (the last one wins; one statement may not touch a row twice), in id
- * order, so that concurrent multi-row upserts lock rows in the same order.
- */
-export function distinctById<T extends Row>(rows: readonly T[]): T[] {
-  const byId = new Map<string, T>();
-  const anonymous: T[] = [];
-  for (const r of rows) {
-    if (typeof r.id === 'string') byId.set(r.id, r);
-    else anonymous.push(r);
-  }
-  const sorted = [...byId.keys()].sort().map((id) => byId.get(id)!);
-  return anonymous.length === 0 ? sorted : [...sorted, ...anonymous];
-}
-
-/**
- * Serializes this transaction with the deletion of a parent (organization or user), on PostgreSQL
- * where workers run concurrently. Without it, a membership inserted while its organization's
- * deletion runs in another transaction would be missed by both: the insert does not see the
- * uncommitted tombstone, the cascade does not see the uncommitted membership.
- *
- * Writers of child rows take a shared transaction-level advisory lock on the parent's id, a
- * deletion takes it exclusively (lockForDeletion) before it writes the tombstone: children of one
- * parent do not wait for each other, a deletion waits for them, and they for it; the statements
- * after the lock see what the other side committed (each statement takes a fresh snapshot). No
- * answer is needed, so the lock queues with the writes (see `run`). Call it before touching any
- * child row, organization before user. SQLite runs one writer at a time: nothing to do there (as
- * the inbox's claim adds `for update skip locked` on PostgreSQL only).
- */
-export async function lockParent(sql: SqlWriter, table: ParentTable, id: string | null): Promise<void> {
-  const lock = id === null ? null : sql.dialect.parentLock(table, id, 'shared');
-  if (lock) await sql.run(lock);
-}
-
-/** The deletion's side of lockParent: waits for transactions writing the parent's children, and holds them off. */
-export async function lockForDeletion(sql: SqlWriter, table: ParentTable, id: string): Promise<void> {
-  const lock = sql.dialect.parentLock(table, id, 'exclusive');
-  if (lock) await sql.run(lock);
-}
-
-type ParentTable = 'clerk_organizations' | 'clerk_users';

@@ -1,6 +1,9 @@
+import type { RowOf } from './rows.js';
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
-import { insertTombstone, lockParent, upsertNewer } from './guard.js';
+import { upsertNewer } from './guard.js';
+import { insertTombstone } from './inserts.js';
+import { lockParent } from './parent-locks.js';
 import { q } from '../store/sql.js';
 import { int, json, obj, text, type Payload } from './values.js';
 
@@ -51,7 +54,7 @@ function membershipRow(d: Payload, ctx: SyncContext) {
         where m.organization_id = ${organizationId} and m.user_id = ${userId} and m.id <> ${id}
           and (coalesce(m.created_at, 0) > ${order} or (coalesce(m.created_at, 0) = ${order} and m.id > ${id}))))`,
     payload: JSON.stringify(d),
-  };
+  } satisfies RowOf<'clerk_organization_memberships'>;
 }
 
 type MembershipRow = ReturnType<typeof membershipRow>;

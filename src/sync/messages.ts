@@ -1,6 +1,7 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
-import { insertRows, lockParent } from './guard.js';
+import { insertRows } from './inserts.js';
+import { lockParent } from './parent-locks.js';
 import { q, raw } from '../store/sql.js';
 import { bool, int, json, longText, text, type Payload } from './values.js';
 

@@ -1,6 +1,8 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
-import { insertTombstone, lockParent, upsertNewer } from './guard.js';
+import { upsertNewer } from './guard.js';
+import { insertTombstone } from './inserts.js';
+import { lockParent } from './parent-locks.js';
 import { organizationDeletedAt } from './organizations.js';
 import { count, int, organizationIdOf, text, verification, type Payload } from './values.js';
 

@@ -1,6 +1,8 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
-import { insertTombstone, lockForDeletion, upsertNewer } from './guard.js';
+import { upsertNewer } from './guard.js';
+import { insertTombstone } from './inserts.js';
+import { lockForDeletion } from './parent-locks.js';
 import { q } from '../store/sql.js';
 import { bool, count, int, json, text, type Payload } from './values.js';
 

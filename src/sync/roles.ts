@@ -1,6 +1,8 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
-import { distinctById, insertTombstone, upsertNewer, upsertNewerApplied } from './guard.js';
+import { upsertNewer, upsertNewerApplied } from './guard.js';
+import { insertTombstone } from './inserts.js';
+import { distinctById, type RowOf } from './rows.js';
 import { join, q } from '../store/sql.js';
 import { bool, int, list, text, type Payload } from './values.js';
 
@@ -15,7 +17,7 @@ function permissionRow(d: Payload, ctx: SyncContext) {
     created_at: int(d.created_at),
     updated_at: int(d.updated_at) ?? ctx.eventTime,
     payload: JSON.stringify(d),
-  };
+  } satisfies RowOf<'clerk_permissions'>;
 }
 
 export async function upsertPermission(d: Payload, ctx: SyncContext): Promise<void> {

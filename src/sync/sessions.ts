@@ -1,6 +1,7 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
-import { keepFirst, keepKnown, lockParent, staysFinal, upsertNewer } from './guard.js';
+import { keepFirst, keepKnown, staysFinal, upsertNewer } from './guard.js';
+import { lockParent } from './parent-locks.js';
 import { q } from '../store/sql.js';
 import { SESSION_FINAL_STATUSES } from './statuses.js';
 import { refreshUser } from './users.js';

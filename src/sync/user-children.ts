@@ -1,5 +1,6 @@
 import type { SyncContext } from './context.js';
-import { distinctById, insertRows, type Row } from './guard.js';
+import { insertRows } from './inserts.js';
+import { distinctById, type Row, type SyncedTable } from './rows.js';
 import { Fragment, q, raw } from '../store/sql.js';
 import { bool, int, json, list, text, verification, type Payload } from './values.js';
 
@@ -93,7 +94,7 @@ function web3WalletRows(d: Payload, userId: string, ctx: SyncContext): Row[] {
   });
 }
 
-const CHILDREN = [
+const CHILDREN: ReadonlyArray<{ table: SyncedTable; rows: (d: Payload, userId: string, ctx: SyncContext) => Row[] }> = [
   { table: 'clerk_user_email_addresses', rows: emailAddressRows },
   { table: 'clerk_user_phone_numbers', rows: phoneNumberRows },
   { table: 'clerk_user_external_accounts', rows: externalAccountRows },

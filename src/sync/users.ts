@@ -1,6 +1,9 @@
+import type { RowOf } from './rows.js';
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
-import { insertTombstone, lockForDeletion, upsertNewer, upsertNewerApplied } from './guard.js';
+import { upsertNewer, upsertNewerApplied } from './guard.js';
+import { insertTombstone } from './inserts.js';
+import { lockForDeletion } from './parent-locks.js';
 import { q, raw } from '../store/sql.js';
 import { deleteUserChildren, replaceUserChildren } from './user-children.js';
 import { SESSION_FINAL_STATUSES } from './statuses.js';
@@ -38,7 +41,7 @@ export function userRow(d: Payload, ctx: SyncContext) {
     created_at: int(d.created_at),
     updated_at: int(d.updated_at) ?? ctx.eventTime,
     payload: JSON.stringify(d),
-  };
+  } satisfies RowOf<'clerk_users'>;
 }
 
 /**

@@ -1,10 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AdminClient } from '../../admin/client.js';
-import { listEvents, replayEvents, type EventFilter } from '../../inbox/browse.js';
+import { listEvents, type EventFilter } from '../../inbox/browse.js';
+import { replayEvents } from '../../inbox/replay.js';
 import { createLogger } from '../../log.js';
 import { openDatabase, type Database } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
-import { syncTables } from '../../sync/processor.js';
+import { syncTables } from '../../sync/sync-tables.js';
 import { Worker } from '../../worker/worker.js';
 import { isSuccess, sendSigned } from '../delivery/send.js';
 import { SVIX_TIMEOUT_MS } from '../delivery/svix-schedule.js';

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { createLogger, type LogLevel } from '../../log.js';
 import { openDatabase } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
-import { syncTables } from '../../sync/processor.js';
+import { syncTables } from '../../sync/sync-tables.js';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../../worker/retry-schedule.js';
 import { Worker } from '../../worker/worker.js';
 import { stopOnSignal } from '../shutdown.js';

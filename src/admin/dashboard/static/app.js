@@ -4,7 +4,7 @@
 const BASE = document.querySelector('meta[name="clerk-sync-base"]').content;
 const CSRF = document.querySelector('meta[name="clerk-sync-csrf"]').content;
 const DASH = `${BASE}/dashboard`;
-const STATUSES = ['pending', 'processing', 'done', 'failed', 'dead', 'skipped'];
+const STATUSES = ['pending', 'done', 'failed', 'dead', 'skipped'];
 const ENTITY_KINDS = {
   users: { title: 'Users', prefix: 'user_', columns: [['id', 'ID'], ['primary_email_address', 'Email'], ['name', 'Name'], ['updated_at', 'Updated'], ['deleted_at', 'Deleted']] },
   organizations: { title: 'Organizations', prefix: 'org_', columns: [['id', 'ID'], ['name', 'Name'], ['slug', 'Slug'], ['members_count', 'Members'], ['updated_at', 'Updated']] },
