@@ -6,6 +6,7 @@ import type { EventStatus } from '../store/schema.js';
 import { recentActions, recordAction } from './audit.js';
 import { isEntityKind, listEntities, relatedRows, ENTITY_KINDS } from './entities.js';
 import { HttpError, json, readJson } from './http.js';
+import { FILTER_PARAMS } from './wire.js';
 import type { ReplayJobs } from './replay-jobs.js';
 
 export interface ApiContext {
@@ -133,17 +134,17 @@ function intParam(p: URLSearchParams, name: string): number | undefined {
 /** The filter of GET /api/admin/events: id, type, status (comma-separated), since, until, q. */
 export function filterFromQuery(p: URLSearchParams): EventFilter {
   const filter: EventFilter = {};
-  const ids = list(p.get('id'));
-  const types = list(p.get('type'));
-  const statuses = list(p.get('status'));
+  const ids = list(p.get(FILTER_PARAMS.ids));
+  const types = list(p.get(FILTER_PARAMS.types));
+  const statuses = list(p.get(FILTER_PARAMS.statuses));
   if (ids) filter.ids = ids;
   if (types) filter.types = types;
   if (statuses) filter.statuses = statuses as EventStatus[];
-  const since = timeParam(p, 'since');
-  const until = timeParam(p, 'until');
+  const since = timeParam(p, FILTER_PARAMS.since);
+  const until = timeParam(p, FILTER_PARAMS.until);
   if (since !== undefined) filter.since = since;
   if (until !== undefined) filter.until = until;
-  const q = p.get('q')?.trim();
+  const q = p.get(FILTER_PARAMS.search)?.trim();
   if (q) filter.search = q;
   return filter;
 }

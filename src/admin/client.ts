@@ -1,6 +1,6 @@
 import type { EventFilter, EventPage, EventSummary, PageOptions } from '../inbox/browse.js';
 import type { EventStats } from '../inbox/stats.js';
-import type { ReplayJob, ShownEvent } from './wire.js';
+import { filterQuery, type ReplayJob, type ShownEvent } from './wire.js';
 
 /**
  * A typed client for the admin API of a running clerk-sync (docs/api.md), for `--remote`:
@@ -27,7 +27,7 @@ export class AdminClientError extends Error {
   }
 }
 
-export type { ReplayJob, RelatedRow, ShownEvent } from './wire.js';
+export { filterQuery, type ReplayJob, type RelatedRow, type ShownEvent } from './wire.js';
 
 export interface AdminClientOptions {
   /** Per-request deadline; default 30 s. */
@@ -144,18 +144,4 @@ export class AdminClient {
     if (res.ok) throw new AdminClientError('server_error', `${url} answered ${res.status} with a body that is not JSON: is --remote the address of \`clerk-sync serve\`?`, res.status);
     throw new AdminClientError('server_error', `${this.baseUrl} failed (${res.status}): ${serverMessage ?? (text.slice(0, 200) || 'no details')}`, res.status);
   }
-}
-
-/** The query string the admin API reads a filter and page from (shared with the server's parser). */
-export function filterQuery(filter: EventFilter, page: PageOptions = {}): URLSearchParams {
-  const q = new URLSearchParams();
-  if (filter.ids?.length) q.set('id', filter.ids.join(','));
-  if (filter.types?.length) q.set('type', filter.types.join(','));
-  if (filter.statuses?.length) q.set('status', filter.statuses.join(','));
-  if (filter.since !== undefined) q.set('since', String(filter.since));
-  if (filter.until !== undefined) q.set('until', String(filter.until));
-  if (filter.search) q.set('q', filter.search);
-  if (page.limit !== undefined) q.set('limit', String(page.limit));
-  if (page.cursor) q.set('cursor', page.cursor);
-  return q;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { BodyTooLargeError, readNodeBody } from '../receiver/read-body.js';
 import type { AdminHandler } from './handler.js';
 
 /** Admin request bodies are a login form or a replay filter: a few hundred bytes. */
@@ -62,14 +63,12 @@ async function toRequest(req: IncomingMessage, beforeBody: (headersOnly: Request
   const early = await beforeBody(new Request(url, { method: 'GET', headers }));
   if (early) return early;
   if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return null;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk);
+  try {
+    return new Request(url, { method, headers, body: new Uint8Array(await readNodeBody(req, MAX_BODY_BYTES)) });
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return null;
+    throw error;
   }
-  return new Request(url, { method, headers, body: Buffer.concat(chunks) });
 }
 
 /** The Host header when it is `host[:port]` (a name, IPv4 or [IPv6]); anything else is refused. */

@@ -1,12 +1,24 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { parseDuration, UNIT_MS, type DurationUnit } from '../duration.js';
 import type { Logger } from '../log.js';
+import { DEFAULT_RETRY_SCHEDULE } from '../worker/retry-schedule.js';
 import { DEFAULT_DATABASE, type OpenDatabaseOptions } from '../store/database.js';
 import { isUnreachable } from '../store/errors.js';
 import { DIRECT_URL_ENV, POOL_MODE_ENV, type PgPoolMode } from '../store/pool-mode.js';
 
 export const dbOption = () =>
   new Option('--db <url>', 'SQLite file path or postgres:// URL').env('DATABASE_URL').default(DEFAULT_DATABASE);
+
+/** The worker's settings, the same for `serve` (its in-process worker) and `worker`. */
+export const retryScheduleOption = () =>
+  new Option('--retry-schedule <delays>', 'delays between attempts before an event is dead').env('CLERK_SYNC_RETRY_SCHEDULE').default(DEFAULT_RETRY_SCHEDULE);
+export const concurrencyOption = (defaultValue: number) =>
+  new Option('--concurrency <n>', 'batches processed at once, each in its own transaction (more than 1 helps PostgreSQL only: SQLite has one writer)')
+    .env('CLERK_SYNC_CONCURRENCY')
+    .default(defaultValue)
+    .argParser(positiveInt('--concurrency'));
+export const batchSizeOption = () => new Option('--batch-size <n>', 'most events per processing transaction (default 64)').env('CLERK_SYNC_BATCH_SIZE').argParser(positiveInt('--batch-size'));
+export const logLevelOption = () => new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).env('LOG_LEVEL').default('info');
 
 /** How PostgreSQL is reached; only matters behind a pooler (see docs/deploy.md). */
 export const pgPoolModeOption = () =>

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { BodyBudget } from './body-budget.js';
 
 /** The body was larger than the configured limit; nothing of it is kept. */
@@ -45,4 +46,47 @@ export async function readBodyLimited(body: ReadableStream<Uint8Array> | null, l
     budget?.give(size);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+/** The client went away before its body was complete: nothing to store, nobody to answer. */
+export class BodyAbortedError extends Error {
+  constructor() {
+    super('the client closed the connection before the body was complete');
+    this.name = 'BodyAbortedError';
+  }
+}
+
+/**
+ * readBodyLimited for node:http: reads a request body, refusing past `limit` bytes (or what
+ * `budget` can still lend) without buffering the excess. On a refusal the stream is left paused,
+ * unread, for the caller to answer and close.
+ */
+export function readNodeBody(req: IncomingMessage, limit: number, budget?: BodyBudget): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (error: Error | null) => {
+      if (settled) return;
+      settled = true;
+      budget?.give(size);
+      req.removeListener('data', onData);
+      if (error) {
+        req.pause();
+        reject(error);
+      } else {
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      if (size + chunk.length > limit) return settle(new BodyTooLargeError(limit));
+      if (budget && !budget.take(chunk.length)) return settle(new BodyBudgetExceededError());
+      size += chunk.length;
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => settle(null));
+    req.on('error', () => settle(new BodyAbortedError()));
+    req.on('close', () => settle(new BodyAbortedError()));
+  });
 }

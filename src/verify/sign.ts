@@ -1,4 +1,5 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { svixSignature } from './hmac.js';
 import { parseSecrets } from './secret.js';
 import type { WebhookPayload } from './types.js';
 
@@ -21,9 +22,8 @@ export function signWebhook(
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
     throw new RangeError(`timestamp must be Unix seconds as a non-negative integer, got ${timestamp}`);
   }
-  const prefix = `${id}.${timestamp}.`;
   const signature = parseSecrets(secret)
-    .map((key) => `v1,${createHmac('sha256', key).update(prefix).update(payload).digest('base64')}`)
+    .map((key) => `v1,${svixSignature(key, id, timestamp, payload)}`)
     .join(' ');
   return {
     id,

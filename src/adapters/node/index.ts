@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyBudgetExceededError, BodyTooLargeError, readNodeBody } from '../../receiver/read-body.js';
 import type { ReceiverResponse } from '../../receiver/response.js';
 import { INTERNAL_ERROR, bodyAlreadyParsed, receiverOf, type ClerkSyncSource } from '../source.js';
 
@@ -40,33 +41,14 @@ export function nodeWebhookHandler(source: ClerkSyncSource, options: NodeHandler
         // Headers first: a request refused on them never gets its body read.
         const early = receiver.precheck('POST', req.headers);
         if (early) return refuseUnread(req, res, early);
-        const limit = receiver.maxBodyBytes;
-        const budget = receiver.bodyBudget;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let done = false;
-        const stop = (answer: ReceiverResponse | null) => {
-          if (done) return;
-          done = true;
-          budget.give(size);
-          req.removeAllListeners('data');
-          if (answer) refuseUnread(req, res, answer);
-        };
-        req.on('data', (chunk: Buffer) => {
-          if (size + chunk.length > limit) return stop(receiver.tooLarge());
-          if (!budget.take(chunk.length)) return stop(receiver.busy());
-          size += chunk.length;
-          chunks.push(chunk);
-        });
-        req.on('end', () => {
-          if (done) return;
-          const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-          stop(null);
-          receiver.receive({ method: 'POST', headers: req.headers, body }).then((r) => send(res, r), () => send(res, INTERNAL_ERROR));
-        });
-        // A client that disconnects mid-body: nothing was stored, nothing to answer.
-        req.on('error', () => stop(null));
-        req.on('close', () => stop(null));
+        readNodeBody(req, receiver.maxBodyBytes, receiver.bodyBudget).then(
+          (body) => receiver.receive({ method: 'POST', headers: req.headers, body }).then((r) => send(res, r), () => send(res, INTERNAL_ERROR)),
+          (error: unknown) => {
+            if (error instanceof BodyTooLargeError) refuseUnread(req, res, receiver.tooLarge());
+            else if (error instanceof BodyBudgetExceededError) refuseUnread(req, res, receiver.busy());
+            // Otherwise the client disconnected mid-body: nothing was stored, nobody to answer.
+          },
+        );
       },
       () => send(res, INTERNAL_ERROR),
     );

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { svixSignature } from '../../verify/hmac.js';
 import { parseSecrets, WebhookVerificationError } from '../../verify/index.js';
 
 /** 0 verifies; 1 does not verify; 2 the secret itself is unusable; 3 signature right, timestamp outside the tolerance. */
@@ -37,7 +38,7 @@ function misplacedSecret(secret: string): string | null {
 }
 
 function sign(key: Buffer, id: string, timestamp: string, body: Buffer): Buffer {
-  return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
+  return Buffer.from(svixSignature(key, id, timestamp, body), 'base64');
 }
 
 function entries(header: string): Array<{ version: string; value: string }> {

@@ -6,9 +6,9 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../receiver/receiver.js';
 import { createLogger, type LogLevel } from '../../log.js';
 import { ClerkSyncMetrics, METRICS_TOKEN_ENV } from '../../metrics/metrics.js';
 import { openDatabase } from '../../store/database.js';
-import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../../worker/retry-schedule.js';
+import { parseRetrySchedule } from '../../worker/retry-schedule.js';
 import { stopOnSignal } from '../shutdown.js';
-import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, port, positiveInt, secretOption, waitForDatabase } from '../options.js';
+import { batchSizeOption, concurrencyOption, dbOption, directUrlOption, logLevelOption, pgPoolModeOption, pgSettings, port, positiveInt, retryScheduleOption, secretOption, waitForDatabase } from '../options.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -22,11 +22,11 @@ export function serveCommand(): Command {
     .addOption(new Option('--path <path>', 'webhook endpoint path').default(DEFAULT_WEBHOOK_PATH))
     .addOption(new Option('--max-body-bytes <n>', 'largest accepted body').env('CLERK_SYNC_MAX_BODY_BYTES').default(DEFAULT_MAX_BODY_BYTES).argParser(positiveInt('--max-body-bytes')))
     .addOption(new Option('--durability <mode>', 'SQLite: normal survives process crashes, full also power loss').choices(['normal', 'full']).env('CLERK_SYNC_DURABILITY').default('normal'))
-    .addOption(new Option('--retry-schedule <delays>', 'delays between attempts before an event is dead').env('CLERK_SYNC_RETRY_SCHEDULE').default(DEFAULT_RETRY_SCHEDULE))
-    .addOption(new Option('--concurrency <n>', 'events processed at once').env('CLERK_SYNC_CONCURRENCY').default(1).argParser(positiveInt('--concurrency')))
-    .addOption(new Option('--batch-size <n>', 'events per processing transaction').env('CLERK_SYNC_BATCH_SIZE').argParser(positiveInt('--batch-size')))
+    .addOption(retryScheduleOption())
+    .addOption(concurrencyOption(1))
+    .addOption(batchSizeOption())
     .addOption(new Option('--no-worker', 'only receive and store; run `clerk-sync worker` elsewhere to process'))
-    .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).env('LOG_LEVEL').default('info'))
+    .addOption(logLevelOption())
     .addHelpText('after', `
 Examples:
   $ clerk-sync serve --secret whsec_...                        embedded SQLite, ./clerk-sync.db

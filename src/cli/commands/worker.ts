@@ -3,10 +3,10 @@ import { createLogger, type LogLevel } from '../../log.js';
 import { openDatabase } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { syncTables } from '../../sync/sync-tables.js';
-import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../../worker/retry-schedule.js';
+import { parseRetrySchedule } from '../../worker/retry-schedule.js';
 import { Worker } from '../../worker/worker.js';
 import { stopOnSignal } from '../shutdown.js';
-import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, positiveInt, waitForDatabase } from '../options.js';
+import { batchSizeOption, concurrencyOption, dbOption, directUrlOption, logLevelOption, pgPoolModeOption, pgSettings, positiveInt, retryScheduleOption, waitForDatabase } from '../options.js';
 
 export function workerCommand(): Command {
   return new Command('worker')
@@ -14,11 +14,11 @@ export function workerCommand(): Command {
     .addOption(dbOption())
     .addOption(pgPoolModeOption())
     .addOption(directUrlOption())
-    .addOption(new Option('--concurrency <n>', 'batches processed at once, each on its own connection').env('CLERK_SYNC_CONCURRENCY').default(2).argParser(positiveInt('--concurrency')))
-    .addOption(new Option('--batch-size <n>', 'events per transaction').env('CLERK_SYNC_BATCH_SIZE').argParser(positiveInt('--batch-size')))
-    .addOption(new Option('--retry-schedule <delays>', 'delays between attempts before an event is dead').env('CLERK_SYNC_RETRY_SCHEDULE').default(DEFAULT_RETRY_SCHEDULE))
+    .addOption(concurrencyOption(2))
+    .addOption(batchSizeOption())
+    .addOption(retryScheduleOption())
     .addOption(new Option('--poll-interval <ms>', 'fallback poll when no notification arrives').default(1000).argParser(positiveInt('--poll-interval')))
-    .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).env('LOG_LEVEL').default('info'))
+    .addOption(logLevelOption())
     .addHelpText('after', `
 Examples:
   $ clerk-sync worker --db postgres://app@db/app --concurrency 4
