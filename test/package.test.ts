@@ -78,8 +78,9 @@ describe('package surface', () => {
     assert.ok(paths.includes('dist/index.js') && paths.includes('dist/cli/main.js'), 'built: run npm run build first');
     assert.deepEqual(paths.filter((p) => p.endsWith('.map')), [], 'no source maps (they point at src/, which is not shipped)');
     assert.ok(!paths.includes('dist/events/generated/fixtures.data.d.ts'));
-    const stale = paths.filter((p) => /^dist\/.*\.js$/.test(p) && !existsSync(new URL(`../${p.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')}`, import.meta.url)) && !p.includes('/static/'));
+    const stale = paths.filter((p) => /^dist\/.*\.js$/.test(p) && !existsSync(new URL(`../${p.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')}`, import.meta.url)) && !p.includes('/static/') && !p.startsWith('dist/vendor/'));
     assert.deepEqual(stale, [], 'every shipped module is built from a source that exists');
+    assert.ok(paths.includes('dist/vendor/kysely.js') && paths.includes('dist/vendor/LICENSE.kysely'), 'Kysely bundled into one module, with its license (scripts/bundle-kysely.mjs)');
   });
 
   it('no import in src/ goes up a layer (npm run layers)', () => {

@@ -3,7 +3,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { DialectName } from './dialect.js';
 import { choosePoolMode, DIRECT_URL_ENV, POOL_MODE_ENV, type PgPoolMode } from './pool-mode.js';
 import type { ClerkSyncDatabase } from './schema.js';
-import { openSqlite, type SqliteDurability } from './sqlite.js';
+import type { SqliteDurability } from './sqlite.js';
 
 export interface Database {
   readonly db: Kysely<ClerkSyncDatabase>;
@@ -48,6 +48,8 @@ export const DEFAULT_DATABASE = './clerk-sync.db';
  */
 export async function openDatabase(url: string = DEFAULT_DATABASE, options: OpenDatabaseOptions = {}): Promise<Database> {
   if (isPostgresUrl(url)) return openPostgresDatabase(url, options);
+  // Loaded on demand, as the PostgreSQL driver is: an app on one database loads no other's driver.
+  const { openSqlite } = await import('./sqlite.js');
   const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
   const { db } = openSqlite(path, { durability: options.durability });
   return { db, dialect: 'sqlite', description: `sqlite:${path}`, poolMode: null, subscribeToEvents: () => null, direct: (work) => work(db), close: () => db.destroy() };
