@@ -11,7 +11,7 @@ import { EVENT_TYPES, type ClerkEventType } from '../src/events/catalog.js';
 import { eventFixture } from '../src/events/fixtures.js';
 import { openDatabase, type Database } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
-import { syncTables } from '../src/sync/processor.js';
+import { syncTables } from '../src/sync/sync-tables.js';
 import { Worker } from '../src/worker/worker.js';
 import { withPostgresDatabase } from './pg.js';
 import { createLogger } from '../src/log.js';
@@ -69,9 +69,12 @@ export async function fillBacklog(database: Database, events: ReturnType<typeof 
 
 /**
  * `workers` separate `clerk-sync worker` processes (each its own event loop and connections),
- * or, with `workers` 0, one Worker inside this process.
+ * or, with `workers` 0, one Worker inside this process. `workerUrl`: where the worker processes
+ * connect, when not `url` (a pooler in front of it: the backlog is filled and counted over `url`,
+ * so only the workers' traffic goes through the pooler); `poolerPid`: that pooler's process,
+ * whose CPU time counts with the server's.
  */
-export async function benchProcess(options: { url?: string; events?: number; entities?: number; workers?: number; concurrency?: number; label?: string } = {}): Promise<ProcessRow> {
+export async function benchProcess(options: { url?: string; workerUrl?: string; poolerPid?: number; events?: number; entities?: number; workers?: number; concurrency?: number; label?: string } = {}): Promise<ProcessRow> {
   const count = options.events ?? 50_000;
   const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-bench-'));
   const url = options.url ?? join(dir, 'process.db');
@@ -86,7 +89,7 @@ export async function benchProcess(options: { url?: string; events?: number; ent
     if (processes === 0) {
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
       const worker = new Worker({ database, process: syncTables, logger: createLogger('warn') });
-      const server = await serverCpu(database);
+      const server = await serverCpu(database, options.poolerPid);
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       await worker.start();
@@ -97,7 +100,7 @@ export async function benchProcess(options: { url?: string; events?: number; ent
       await worker.stop();
       clearInterval(sampler);
     } else {
-      const r = await runWorkerProcesses(url, processes, options.concurrency ?? 4, database, count);
+      const r = await runWorkerProcesses(options.workerUrl ?? url, processes, options.concurrency ?? 4, database, count, options.poolerPid);
       seconds = r.seconds;
       peakRss = r.peakRss;
       cpu = r.cpuMs;
@@ -117,7 +120,7 @@ export async function benchProcess(options: { url?: string; events?: number; ent
 }
 
 /** Spawns `clerk-sync worker` processes and times them until every event is processed. */
-async function runWorkerProcesses(url: string, n: number, concurrency: number, database: Database, count: number): Promise<{ seconds: number; peakRss: number; cpuMs: { workers: number; server: number | null } }> {
+async function runWorkerProcesses(url: string, n: number, concurrency: number, database: Database, count: number, poolerPid?: number): Promise<{ seconds: number; peakRss: number; cpuMs: { workers: number; server: number | null } }> {
   const children = Array.from({ length: n }, () =>
     spawn(process.execPath, [...cliArgs(), 'worker', '--db', url, '--concurrency', String(concurrency), '--log-level', 'warn', '--poll-interval', '50'], { stdio: ['ignore', 'ignore', 'inherit'] }),
   );
@@ -137,7 +140,7 @@ async function runWorkerProcesses(url: string, n: number, concurrency: number, d
   while ((await remaining()) === count) await new Promise((r) => setTimeout(r, 5));
   const t0 = performance.now();
   const startLeft = await remaining();
-  const server = await serverCpu(database);
+  const server = await serverCpu(database, poolerPid);
   const workers0 = children.reduce((sum, c) => sum + (cpuMsOf(c.pid!) ?? 0), 0);
   // Polled slowly: counting the backlog is itself work for the server being measured.
   while ((await remaining()) > 0) await new Promise((r) => setTimeout(r, 250));
@@ -166,9 +169,10 @@ function mapNull<T, U>(v: T | null, f: (v: T) => U): U | null {
 /**
  * CPU time that PostgreSQL's server processes for this database spend from now to stop(), read
  * from /proc (so only for a server on this machine; null otherwise). Backends are sampled while
- * they live, as pool connections come and go.
+ * they live, as pool connections come and go. A pooler's process (`poolerPid`) counts with them:
+ * it is the server side's cost of a pooled connection.
  */
-async function serverCpu(database: Database): Promise<{ stop(): Promise<number | null> }> {
+async function serverCpu(database: Database, poolerPid?: number): Promise<{ stop(): Promise<number | null> }> {
   if (database.dialect !== 'postgres') return { stop: async () => null };
   const { sql } = await import('kysely');
   const first = new Map<number, number>();
@@ -176,7 +180,7 @@ async function serverCpu(database: Database): Promise<{ stop(): Promise<number |
   let local = true;
   const sample = async () => {
     const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database()`.execute(database.db);
-    for (const { pid } of rows) {
+    for (const { pid } of poolerPid === undefined ? rows : [...rows, { pid: poolerPid }]) {
       const ms = cpuMsOf(pid);
       if (ms === null) continue;
       if (!first.has(pid)) first.set(pid, ms);

@@ -1,22 +1,36 @@
 /**
  * `npm run bench`: every benchmark in one run, side by side, medians of several rounds. Writes
  * docs/benchmarks.md (tables, with the machine they ran on) and its charts in docs/img/, and
- * prints the tables as it goes. Takes about 15 minutes; needs PostgreSQL at $CLERK_SYNC_BENCH_PG
+ * prints the tables as it goes. Takes about 17 minutes; needs PostgreSQL at $CLERK_SYNC_BENCH_PG
  * (default postgres://postgres@127.0.0.1:5432/postgres).
  *
  * `npm run bench -- --quick` runs one round of everything, shorter (a smoke test of the suite).
+ * `npm run bench -- --only pooler,cold-start` runs only those sections (of verify, ingest,
+ * processing, pooler, cold-start) and prints their tables; docs/benchmarks.md, which holds every
+ * section, is then left as it is. `pooler` brings the direct 2-worker row it is compared with.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { barChart } from './chart.js';
+import { benchColdStart, coldStartTable, type ColdStartRow } from './cold-start.js';
 import { benchIngestPostgres, benchIngestSqlite, ingestTable, SQLITE_TARGETS, type IngestRow } from './ingest.js';
 import { withPostgresDatabase } from './pg.js';
+import { withPgBouncer } from './pgbouncer.js';
 import { benchProcess, processTable, type ProcessRow } from './process.js';
 import { benchVerify, formatVerifyTable } from './verify.js';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;
 const INGEST_SECONDS = quick ? 3 : 6;
+const COLD_STARTS = quick ? 3 : 10;
+
+const SECTIONS = ['verify', 'ingest', 'processing', 'pooler', 'cold-start'] as const;
+const onlyAt = process.argv.indexOf('--only');
+const onlyArg = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '') : process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const only = onlyArg === undefined ? null : onlyArg.split(',').map((s) => s.trim());
+const unknown = only?.filter((s) => !(SECTIONS as readonly string[]).includes(s)) ?? [];
+if (unknown.length > 0) throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; choose from ${SECTIONS.join(', ')}`);
+const section = (name: (typeof SECTIONS)[number]) => only === null || only.includes(name);
 
 function medianBy<T>(rows: T[], key: (r: T) => number): T {
   const sorted = [...rows].sort((a, b) => key(a) - key(b));
@@ -33,52 +47,88 @@ async function rounds<T>(what: string, n: number, run: () => Promise<T>): Promis
 }
 
 const started = new Date();
-console.error('verification: clerk-sync vs svix vs @clerk/backend vs bare node:crypto…');
-const verify = await benchVerify({ rounds: quick ? 1 : 5 });
-console.log(formatVerifyTable(verify));
+const verify: Awaited<ReturnType<typeof benchVerify>> = [];
+if (section('verify')) {
+  console.error('verification: clerk-sync vs svix vs @clerk/backend vs bare node:crypto…');
+  verify.push(...(await benchVerify({ rounds: quick ? 1 : 5 })));
+  console.log(formatVerifyTable(verify));
+}
 
-console.error('ingest over HTTP (autocannon for max throughput, an open-loop client at 1,000 req/s)…');
 const ingest: IngestRow[] = [];
-for (const target of Object.values(SQLITE_TARGETS)) {
-  const runs = await rounds(target.label, ROUNDS, () => benchIngestSqlite(target, { durationSec: INGEST_SECONDS }));
-  // At max load the round of median throughput; at a steady rate, where every round sends the
-  // same requests per second, the round of median p99.
-  for (const mode of runs[0]!.map((r) => r.mode)) ingest.push(medianBy(runs.map((rs) => rs.find((r) => r.mode === mode)!), (r) => (r.mode === 'max' ? r.reqPerSec : r.p99)));
+if (section('ingest')) {
+  console.error('ingest over HTTP (autocannon for max throughput, an open-loop client at 1,000 req/s)…');
+  for (const target of Object.values(SQLITE_TARGETS)) {
+    const runs = await rounds(target.label, ROUNDS, () => benchIngestSqlite(target, { durationSec: INGEST_SECONDS }));
+    // At max load the round of median throughput; at a steady rate, where every round sends the
+    // same requests per second, the round of median p99.
+    for (const mode of runs[0]!.map((r) => r.mode)) ingest.push(medianBy(runs.map((rs) => rs.find((r) => r.mode === mode)!), (r) => (r.mode === 'max' ? r.reqPerSec : r.p99)));
+  }
+  for (const receivers of [1, 2]) {
+    const runs = await rounds(`${receivers} PostgreSQL receiver(s)`, ROUNDS, () => benchIngestPostgres(receivers, { durationSec: INGEST_SECONDS }));
+    ingest.push(medianBy(runs.map((rs) => rs[0]!), (r) => r.reqPerSec));
+  }
+  console.log(ingestTable(ingest));
 }
-for (const receivers of [1, 2]) {
-  const runs = await rounds(`${receivers} PostgreSQL receiver(s)`, ROUNDS, () => benchIngestPostgres(receivers, { durationSec: INGEST_SECONDS }));
-  ingest.push(medianBy(runs.map((rs) => rs[0]!), (r) => r.reqPerSec));
-}
-console.log(ingestTable(ingest));
 
-console.error('processing from a backlog…');
+const PG_DIRECT = 'PostgreSQL (clerk-sync worker processes)';
+const PG_POOLED = 'PostgreSQL through PgBouncer, transaction mode (clerk-sync worker processes)';
 const processing: ProcessRow[] = [];
-const sqliteEvents = quick ? 10_000 : 50_000;
-processing.push(medianBy(await rounds('SQLite, one worker process', ROUNDS, () => benchProcess({ events: sqliteEvents, workers: 1, concurrency: 1, label: 'SQLite (clerk-sync worker process)' })), (r) => r.eventsPerSec));
-for (const workers of [1, 2, 4]) {
+if (section('processing') || section('pooler')) {
+  console.error('processing from a backlog…');
   const pgEvents = quick ? 5_000 : 20_000;
-  const runs = await rounds(`PostgreSQL, ${workers} worker process(es)`, ROUNDS, () =>
-    withPostgresDatabase((url) => benchProcess({ url, events: pgEvents, workers, concurrency: 1, label: 'PostgreSQL (clerk-sync worker processes)' })),
-  );
-  processing.push(medianBy(runs, (r) => r.eventsPerSec));
+  if (section('processing')) {
+    const sqliteEvents = quick ? 10_000 : 50_000;
+    processing.push(medianBy(await rounds('SQLite, one worker process', ROUNDS, () => benchProcess({ events: sqliteEvents, workers: 1, concurrency: 1, label: 'SQLite (clerk-sync worker process)' })), (r) => r.eventsPerSec));
+  }
+  const direct = (workers: number) => withPostgresDatabase((url) => benchProcess({ url, events: pgEvents, workers, concurrency: 1, label: PG_DIRECT }));
+  // The workers given PgBouncer's plain URL, as a provider hands it out: each detects the pooler
+  // when its startup parameter is refused (one warning each, below) and runs in transaction mode
+  // from then on. Timing starts at the first processed event, after that detection.
+  const pooled = (workers: number) =>
+    withPostgresDatabase((url) => withPgBouncer((bouncer) => benchProcess({ url, workerUrl: bouncer.pooled(url), poolerPid: bouncer.pid, events: pgEvents, workers, concurrency: 1, label: PG_POOLED })));
+  for (const workers of section('processing') ? [1, 2, 4] : [2]) {
+    if (workers !== 2 || !section('pooler')) {
+      processing.push(medianBy(await rounds(`PostgreSQL, ${workers} worker process(es)`, ROUNDS, () => direct(workers)), (r) => r.eventsPerSec));
+      continue;
+    }
+    // Direct and pooled rounds alternate, so that this VM's drift over minutes touches both alike.
+    const pairs = await rounds(`PostgreSQL, ${workers} worker processes, direct then through PgBouncer`, ROUNDS, async () => [await direct(workers), await pooled(workers)] as const);
+    processing.push(medianBy(pairs.map((p) => p[0]), (r) => r.eventsPerSec), medianBy(pairs.map((p) => p[1]), (r) => r.eventsPerSec));
+  }
+  if (section('processing')) {
+    // The same mix where events share their users and organizations, 200 sets of them: batches of
+    // two workers hold events of the same entities all the time.
+    processing.push(medianBy(await rounds('PostgreSQL, 2 worker processes, shared entities', ROUNDS, () =>
+      withPostgresDatabase((url) => benchProcess({ url, events: pgEvents, entities: 200, workers: 2, concurrency: 1, label: 'PostgreSQL, events of 200 entity sets (clerk-sync worker processes)' })),
+    ), (r) => r.eventsPerSec));
+  }
+  console.log(processTable(processing));
 }
-// The same mix where events share their users and organizations, 200 sets of them: batches of
-// two workers hold events of the same entities all the time.
-processing.push(medianBy(await rounds('PostgreSQL, 2 worker processes, shared entities', ROUNDS, () =>
-  withPostgresDatabase((url) => benchProcess({ url, events: quick ? 5_000 : 20_000, entities: 200, workers: 2, concurrency: 1, label: 'PostgreSQL, events of 200 entity sets (clerk-sync worker processes)' })),
-), (r) => r.eventsPerSec));
-console.log(processTable(processing));
+
+const coldStarts: ColdStartRow[] = [];
+if (section('cold-start')) {
+  console.error(`cold starts: a fresh node process answering its first delivery, ${COLD_STARTS} of each…`);
+  coldStarts.push(...(await benchColdStart({ starts: COLD_STARTS })));
+  console.log(coldStartTable(coldStarts));
+}
+const pgTwo = processing.find((r) => r.database === PG_DIRECT && r.workers === 2);
+const pgTwoPooled = processing.find((r) => r.database === PG_POOLED);
+const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
+if (pgTwo && pgTwoPooled) console.log(`\nprocessing through PgBouncer vs direct, 2 worker processes: ${ratio(pgTwoPooled.eventsPerSec, pgTwo.eventsPerSec)}`);
+if (only !== null) {
+  console.error('--only: docs/benchmarks.md holds every section, so it was left as it is');
+  process.exit(0);
+}
 
 // ---- docs/benchmarks.md and its charts
 const find = (label: string, mode: string) => ingest.find((r) => r.target === label && r.mode === mode);
-const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
 const serve = find(SQLITE_TARGETS.serve!.label, 'max');
 const docsRoute = find(SQLITE_TARGETS.clerkDocsRoute!.label, 'max');
 const bare = find(SQLITE_TARGETS.bare!.label, 'max');
 const serveAt1000 = find(SQLITE_TARGETS.serve!.label, '1000 req/s');
 const v1 = (impl: string) => verify.find((r) => r.size === '1 KB' && r.impl === impl)?.opsPerSec;
 const peakRss = Math.max(...ingest.filter((r) => r.target.startsWith('clerk-sync')).map((r) => r.peakRssMb), ...processing.map((r) => r.peakRssMb));
-const pgTwo = processing.find((r) => r.database.startsWith('PostgreSQL') && r.workers === 2);
+const coldStart = (prefix: string) => coldStarts.find((r) => r.database.startsWith(prefix))?.spawnToAnswerMs ?? 'n/a';
 
 mkdirSync('docs/img', { recursive: true });
 writeFileSync('docs/img/bench-verify.svg', barChart('Signature verification, 1 KB payload', 'verifications/s, median', verify.filter((r) => r.size === '1 KB').map((r) => ({ label: r.impl, value: r.opsPerSec, ours: r.impl === 'clerk-sync' }))));
@@ -103,6 +153,8 @@ Every comparison ran in this one run, side by side; figures are medians of ${ROU
 | p99 answer latency at 1,000 req/s (\`serve\`, SQLite, with worker) | ${serveAt1000?.p99 ?? 'n/a'} ms | < 20 ms |
 | events answered 2xx but not stored, all ingest runs | ${ingest.reduce((n, r) => n + (r.lost ?? 0), 0)} | 0 |
 | processing, PostgreSQL, 2 worker processes | ${pgTwo?.eventsPerSec ?? 'n/a'} events/s | ≥ 3,000 |
+| processing through PgBouncer (transaction mode) vs direct, 2 worker processes | ${ratio(pgTwoPooled?.eventsPerSec, pgTwo?.eventsPerSec)} (${pgTwoPooled?.eventsPerSec ?? 'n/a'} events/s) | ≥ 0.6x |
+| cold start to the first answer, spawn → answer: SQLite / PostgreSQL / through PgBouncer | ${coldStart('SQLite')} / ${coldStart('PostgreSQL, direct')} / ${coldStart('PostgreSQL through')} ms | < 300 ms |
 | peak RSS of any clerk-sync process under load | ${peakRss} MB | < 200 MB |
 
 On reading them: this is a shared 2-core VM whose speed drifts by tens of percent over an hour
@@ -182,7 +234,35 @@ used by about 100 events. Batches of both workers then hold events of the same e
 time; each batch leaves the events whose entity the other batch holds for its next one (see
 docs/deploy.md, "One entity, one worker at a time").
 
+The row through PgBouncer repeats the 2-worker row, its rounds alternating with that row's, with
+the workers given the plain URL of a PgBouncer 1.18 in transaction mode (\`default_pool_size = 20\`) in front of the
+same server: no \`--pg-pool-mode\`, so each worker detects the pooler when it refuses the
+startup parameter and runs in transaction mode from then on, as users' workers do. In that mode
+nothing outlives a transaction: statements are not kept prepared on a connection, and each batch
+prepares its statements and deallocates them, so PostgreSQL parses and plans them again in every
+transaction. That, more than the hop through PgBouncer, is what the row costs: the same workers on
+the direct URL with \`--pg-pool-mode transaction\` already lose most of the difference. The backlog
+is filled and counted directly; the server's CPU figure includes PgBouncer's own process.
+
 ${processTable(processing)}
+
+## Cold start
+
+A serverless function's first request after a deploy or an idle spell: a fresh \`node\` process
+(bench/cold-start-child.mjs, on the compiled build, where Kysely is bundled into one module)
+imports the core that the serverless adapters load (\`clerk-sync/next\`, \`clerk-sync/lambda\`), calls
+\`createClerkSync({ database, secret, serverless: true })\` and \`start()\`, which on a migrated
+database costs one query, then answers one signed \`user.created\` delivery through
+\`handleRequest\`. Without \`waitUntil\`, as on AWS Lambda, the event is applied before the answer,
+so that is in the time; every delivery is checked stored and processed afterwards. The child
+times itself from its process start (\`performance.now()\`): imports done, \`start()\` done,
+answered; this process times it from spawn to its printed answer and to its exit. Medians of
+${COLD_STARTS} cold starts each, the rows taken in turn so that the VM's drift touches them alike,
+on databases migrated beforehand (as a deploy leaves them). The PgBouncer row uses its plain URL
+(detected, as above), with PgBouncer already running and connected to the server. The first row
+is Node alone printing a line: the floor under all of them on this machine.
+
+${coldStartTable(coldStarts)}
 `;
 writeFileSync('docs/benchmarks.md', doc);
 console.error('wrote docs/benchmarks.md and docs/img/bench-*.svg');
