@@ -6,7 +6,7 @@ import type { SqliteDurability } from './store/sqlite.js';
 import { syncTables } from './sync/sync-tables.js';
 import { WebhookReceiver, type DeliveryContext, type IncomingWebhook } from './receiver/receiver.js';
 import type { ReceiverResponse } from './receiver/response.js';
-import { createVerifier, type VerifyOptions } from './verify/index.js';
+import { createVerifier, SIGNING_SECRET_ENV, type VerifyOptions } from './verify/index.js';
 import { Worker, type DrainSummary, type EventProcessor, type ProcessedInfo } from './worker/worker.js';
 import { detectServerless } from './serverless/runtime.js';
 import { ServerlessProcessing, type ServerlessOptions, type WaitUntil } from './serverless/processing.js';
@@ -17,7 +17,7 @@ import { syncFilter, type SyncOption } from './handlers/sync-filter.js';
 import type { EventHandler, EventOfType, HandlerMap } from './handlers/types.js';
 import type { ClerkEventType, ClerkWebhookEvent } from './events/catalog.js';
 
-export const SECRET_ENV = 'CLERK_WEBHOOK_SIGNING_SECRET';
+export const SECRET_ENV = SIGNING_SECRET_ENV;
 
 /** Wrong or missing configuration; the message says how to fix it. */
 export class ConfigError extends Error {

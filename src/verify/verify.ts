@@ -1,3 +1,5 @@
+import type { ClerkWebhookEvent } from '../events/catalog.js';
+import { parseEvent } from '../events/parse.js';
 import { WebhookVerificationError } from './errors.js';
 import { missingHeadersError, readHeader } from './headers.js';
 import { hmacSha256Base64 } from './hmac.js';
@@ -161,12 +163,56 @@ export function createVerifier(secrets: string | readonly string[], options: Ver
   return { verify, checkHeaders: (headers) => void checkHeaders(headers) };
 }
 
-/** One-off verification. On a hot path, create a verifier once with `createVerifier` instead. */
+/** Options of the Request form of verifyWebhook, as Clerk's verifyWebhook takes them. */
+export interface VerifyRequestOptions extends VerifyOptions {
+  /** `whsec_...` (several, space or comma separated, during a rotation). Default: $CLERK_WEBHOOK_SIGNING_SECRET. */
+  signingSecret?: string;
+}
+
+/**
+ * Verifies a webhook request and returns its event, typed: a drop-in for Clerk's own
+ * `verifyWebhook(req)` (`@clerk/nextjs/webhooks`, `@clerk/backend/webhooks`), so switching is one
+ * import line. Reads the raw body, checks the signature and timestamp, and throws a
+ * WebhookVerificationError whose `code` says what was wrong (or an EventParseError for a signed
+ * body that is no Clerk event). The secret comes from `signingSecret`, else
+ * $CLERK_WEBHOOK_SIGNING_SECRET.
+ *
+ *   const evt = await verifyWebhook(req);
+ *   if (evt.type === 'user.created') console.log(evt.data.id);
+ */
+export function verifyWebhook(request: Request, options?: VerifyRequestOptions): Promise<ClerkWebhookEvent>;
+/** One-off verification of a body and its headers. On a hot path, create a verifier once with `createVerifier` instead. */
+export function verifyWebhook(payload: WebhookPayload, headers: WebhookHeaders, secrets: string | readonly string[], options?: VerifyOptions): VerifiedWebhook;
 export function verifyWebhook(
-  payload: WebhookPayload,
-  headers: WebhookHeaders,
-  secrets: string | readonly string[],
+  payloadOrRequest: WebhookPayload | Request,
+  headersOrOptions?: WebhookHeaders | VerifyRequestOptions,
+  secrets?: string | readonly string[],
   options?: VerifyOptions,
-): VerifiedWebhook {
-  return createVerifier(secrets, options).verify(payload, headers);
+): VerifiedWebhook | Promise<ClerkWebhookEvent> {
+  if (isRequest(payloadOrRequest)) return verifyRequest(payloadOrRequest, (headersOrOptions ?? {}) as VerifyRequestOptions);
+  return createVerifier(secrets!, options).verify(payloadOrRequest, headersOrOptions as WebhookHeaders);
+}
+
+export const SIGNING_SECRET_ENV = 'CLERK_WEBHOOK_SIGNING_SECRET';
+
+async function verifyRequest(request: Request, options: VerifyRequestOptions): Promise<ClerkWebhookEvent> {
+  const secret = options.signingSecret ?? process.env[SIGNING_SECRET_ENV];
+  if (!secret || secret.trim() === '') {
+    throw new WebhookVerificationError(
+      'invalid_secret',
+      `No webhook signing secret: set ${SIGNING_SECRET_ENV} or pass { signingSecret }. Find it in the Clerk Dashboard → Webhooks → your endpoint → Signing Secret (whsec_...).`,
+    );
+  }
+  const verifier = createVerifier(secret, options);
+  // The headers first: a request that fails them is refused without its body being read.
+  verifier.checkHeaders(request.headers);
+  const body = new Uint8Array(await request.arrayBuffer());
+  verifier.verify(body, request.headers);
+  const parsed = parseEvent(body);
+  return parsed.event as ClerkWebhookEvent;
+}
+
+/** A Fetch Request (or Next's NextRequest), told apart from a body by its shape. */
+function isRequest(value: unknown): value is Request {
+  return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && typeof (value as Request).arrayBuffer === 'function' && typeof (value as Request).headers?.get === 'function';
 }
