@@ -1,4 +1,5 @@
 import type { RowOf } from './rows.js';
+import { redactUserEvents } from '../inbox/redact.js';
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
 import { upsertNewer, upsertNewerApplied } from './guard.js';
@@ -91,7 +92,8 @@ const FINAL = SESSION_FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 /**
  * Tombstones the user (terminal: later create/update events are ignored by the guard), erases
  * their personal data and child rows, and ends what hangs off them: memberships, sessions,
- * organization invitations they accepted. Outgoing emails and SMS addressed to them are deleted.
+ * organization invitations they accepted. Outgoing emails and SMS addressed to them are deleted,
+ * and the stored events about them are redacted (inbox/redact.ts).
  */
 export async function deleteUser(d: Payload, ctx: SyncContext): Promise<void> {
   const id = text(d.id);
@@ -102,14 +104,17 @@ export async function deleteUser(d: Payload, ctx: SyncContext): Promise<void> {
     ...Object.fromEntries(ERASED.map((c) => [c, raw('null')])),
     external_id: raw('coalesce(excluded.external_id, clerk_users.external_id)'),
   });
-  await sql.run(q`update clerk_organization_memberships set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
-  await sql.run(q`update clerk_organization_invitations set deleted_at = ${eventTime} where user_id = ${id} and deleted_at is null`);
+  // Ended, and stripped of the copies of the user's name and email they carry.
+  await sql.run(q`update clerk_organization_memberships set deleted_at = coalesce(deleted_at, ${eventTime}), payload = null where user_id = ${id}`);
+  await sql.run(q`update clerk_organization_invitations set deleted_at = coalesce(deleted_at, ${eventTime}), email_address = null, payload = null where user_id = ${id}`);
   await sql.run(q`update clerk_sessions
       set status = case when status in (${raw(FINAL)}) then status else 'ended' end,
           deleted_at = coalesce(deleted_at, ${eventTime}),
           payload = null
     where user_id = ${id}`);
   await deleteUserChildren(ctx, id);
+  // Their personal data lives on in the inbox too: every earlier payload of theirs.
+  await redactUserEvents(sql, id);
   await sql.run(q`delete from clerk_emails where user_id = ${id}`);
   await sql.run(q`delete from clerk_sms_messages where user_id = ${id}`);
 }
