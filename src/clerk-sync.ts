@@ -11,6 +11,8 @@ import { Worker, type DrainSummary, type EventProcessor, type ProcessedInfo } fr
 import { detectServerless } from './serverless/runtime.js';
 import { ServerlessProcessing, type ServerlessOptions, type WaitUntil } from './serverless/processing.js';
 import { DEFAULT_DRAIN_BUDGET_MS } from './serverless/drain-handler.js';
+import { MIN_RETENTION_MS } from './inbox/retention.js';
+import { startRetentionJob } from './worker/retention-job.js';
 import { EventHandlers } from './handlers/registry.js';
 import { DEFAULT_HANDLER_TIMEOUT_MS, handlingProcessor } from './handlers/handling.js';
 import { syncFilter, type SyncOption } from './handlers/sync-filter.js';
@@ -66,6 +68,12 @@ export interface ClerkSyncOptions<AppDatabase = {}> {
    * `{ 'user.created': async (event, ctx) => ..., '*': ... }`, or an EventHandlers registry.
    */
   handlers?: HandlerMap<AppDatabase> | EventHandlers<AppDatabase>;
+  /**
+   * Purges finished (`done`, `skipped`) events older than this many ms, hourly, in a long-lived
+   * process (not on a serverless host: run `clerk-sync purge` from a scheduler there). At least 2
+   * days (Svix retries a delivery for about 28 hours). Default: off, events are kept.
+   */
+  retentionMs?: number;
   /** How long the handlers of one event may run before it fails and is retried. Default 30 000. */
   handlerTimeoutMs?: number;
   logger?: Logger;
@@ -133,6 +141,9 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
     throw new ConfigError((error as Error).message);
   }
   const handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+  if (options.retentionMs !== undefined && !(options.retentionMs >= MIN_RETENTION_MS)) {
+    throw new ConfigError(`retention must be at least 2 days (Svix retries a delivery for about 28 hours, and a purged event that comes again is applied again), got ${options.retentionMs} ms`);
+  }
   if (!(handlerTimeoutMs > 0)) throw new ConfigError(`handlerTimeoutMs must be a positive number of milliseconds, got ${handlerTimeoutMs}`);
   let verifier;
   try {
@@ -174,6 +185,7 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
     afterStored: serverless ? (context) => serverless.afterStored(context.waitUntil) : undefined,
   });
 
+  let retention: { stop(): Promise<void> } | null = null;
   const sync: ClerkSync<AppDatabase> = {
     database,
     handlers,
@@ -201,8 +213,10 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
       await migrateToLatest(database);
       if (serverless) logger.info(`serverless: events are processed ${serverless.mode}, and by the drain route`, { because: runtime.reason });
       else await worker?.start();
+      if (options.retentionMs !== undefined && !serverless) retention = startRetentionJob(database, options.retentionMs, logger);
     },
     async stop() {
+      await retention?.stop();
       await worker?.stop();
       if (ownsDatabase) await database.close();
     },

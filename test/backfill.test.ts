@@ -11,7 +11,7 @@ import { applyEvent } from '../src/sync/apply.js';
 import type { Payload } from '../src/sync/values.js';
 import { retryAfterMs } from '../src/cli/backfill/clerk-api.js';
 import { runCli } from './support/cli.js';
-import { freshDatabaseUrl, testTargets } from './support/db.js';
+import { migratedDatabaseUrl, testTargets } from './support/db.js';
 import { waitFor } from './support/env.js';
 import { apiMembership, apiOrganization, apiUser, startMockClerkApi, type MockClerkApi } from './support/mock-clerk-api.js';
 
@@ -50,7 +50,7 @@ describe('Retry-After', () => {
 
 for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`, () => {
   it('imports every page of users, organizations and memberships, waiting out 429s', async () => {
-    const db = await freshDatabaseUrl(dialect);
+    const db = await migratedDatabaseUrl(dialect);
     const data = instance({ users: 23, orgs: 6, memberships: 11 });
     const api = await startMockClerkApi({ secretKey: KEY, ...data, rateLimit: { requests: 6, windowMs: 1000 }, instanceId: 'ins_backfilltest00000000000001' });
     const r = await backfill(db, api);
@@ -96,7 +96,7 @@ for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`
   });
 
   it('never overwrites newer webhook data, and never resurrects a deleted user', async () => {
-    const db = await freshDatabaseUrl(dialect);
+    const db = await migratedDatabaseUrl(dialect);
     const olderInApi = apiUser(T0, T0 + 1000, { first_name: 'FromApi' });
     const deletedSince = apiUser(T0, T0 + 1000, { first_name: 'Ghost' });
     const newerInApi = apiUser(T0, T0 + 9000, { first_name: 'Fresh' });
@@ -137,7 +137,7 @@ for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`
   });
 
   it('interrupted (killed mid-run), then resumed where it stopped', async () => {
-    const db = await freshDatabaseUrl(dialect);
+    const db = await migratedDatabaseUrl(dialect);
     const data = instance({ users: 17, orgs: 2, memberships: 3 });
     const api = await startMockClerkApi({ secretKey: KEY, ...data });
     api.hold = (path, query) => path === '/v1/users' && query.get('offset') === '10';
@@ -165,7 +165,7 @@ for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`
   });
 
   it('falls back to per-organization memberships when the instance-wide list is missing', async () => {
-    const db = await freshDatabaseUrl(dialect);
+    const db = await migratedDatabaseUrl(dialect);
     const data = instance({ users: 7, orgs: 3, memberships: 7 });
     const api = await startMockClerkApi({ secretKey: KEY, ...data, noInstanceMembershipList: true });
     const r = await backfill(db, api, '--page-size', '2');
@@ -175,7 +175,7 @@ for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`
   });
 
   it('a wrong secret key: Clerk\'s 401, and what to set (exit 1); no key at all: exit 2', async () => {
-    const db = await freshDatabaseUrl(dialect);
+    const db = await migratedDatabaseUrl(dialect);
     const api = await startMockClerkApi({ secretKey: KEY });
     const r = await runCli(['backfill', '--db', db, '--api-url', api.url], { CLERK_SECRET_KEY: 'sk_test_wrongwrongwrong' });
     assert.equal(r.code, 1);

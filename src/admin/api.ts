@@ -3,7 +3,7 @@ import { eventStats } from '../inbox/stats.js';
 import { InboxQueue } from '../inbox/queue.js';
 import type { Database } from '../store/database.js';
 import type { EventStatus } from '../store/schema.js';
-import { recentActions, recordAction } from './audit.js';
+import { recentActions, recordAction } from '../store/audit-log.js';
 import { isEntityKind, listEntities, relatedRows, ENTITY_KINDS } from './entities.js';
 import { HttpError, json, readJson } from './http.js';
 import { FILTER_PARAMS } from './wire.js';

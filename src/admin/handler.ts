@@ -4,7 +4,7 @@ import { ClerkSyncMetrics, METRICS_TOKEN_ENV } from '../metrics/metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus.js';
 import type { Database } from '../store/database.js';
 import { asHttpError, handleApi } from './api.js';
-import { countAction, recordAction } from './audit.js';
+import { countAction, recordAction } from '../store/audit-log.js';
 import { endedSessionsIn } from './ended-sessions.js';
 import { LoginThrottle } from './login-throttle.js';
 import { ADMIN_TOKEN_ENV, AdminAuth, checkAdminToken, csrfProblem, sameSecret, type Principal } from './auth.js';

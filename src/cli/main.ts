@@ -6,6 +6,7 @@ import { backfillCommand } from './commands/backfill.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
 import { migrateCommand } from './commands/migrate.js';
+import { purgeCommand } from './commands/purge.js';
 import { replayCommand } from './commands/replay.js';
 import { serveCommand } from './commands/serve.js';
 import { triggerCommand } from './commands/trigger.js';
@@ -33,6 +34,7 @@ Every command has --help with examples. docs/cli.md documents them all.`)
   .addCommand(triggerCommand())
   .addCommand(eventsCommand())
   .addCommand(replayCommand())
+  .addCommand(purgeCommand())
   .addCommand(verifyCommand())
   .addCommand(doctorCommand())
   .addCommand(backfillCommand());

@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
+import type { Kysely } from 'kysely';
 import { parseDuration, UNIT_MS, type DurationUnit } from '../duration.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../worker/retry-schedule.js';
-import { DEFAULT_DATABASE, type OpenDatabaseOptions } from '../store/database.js';
+import { DEFAULT_DATABASE, openDatabase, sqlitePath, type Database, type OpenDatabaseOptions } from '../store/database.js';
+import { MIGRATION_TABLE } from '../store/migrate.js';
 import { isUnreachable } from '../store/errors.js';
 import { DIRECT_URL_ENV, POOL_MODE_ENV, type PgPoolMode } from '../store/pool-mode.js';
 
@@ -19,6 +23,12 @@ export const concurrencyOption = (defaultValue: number) =>
     .argParser(positiveInt('--concurrency'));
 export const batchSizeOption = () => new Option('--batch-size <n>', 'most events per processing transaction (default 64)').env('CLERK_SYNC_BATCH_SIZE').argParser(positiveInt('--batch-size'));
 export const logLevelOption = () => new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).env('LOG_LEVEL').default('info');
+
+/** `--retention 30d`: finished events older than this are purged hourly (off by default). */
+export const retentionOption = () =>
+  new Option('--retention <duration>', 'purge finished (done, skipped) events older than this, hourly: 30d, 90d, ... (at least 2d; default: keep them)')
+    .env('CLERK_SYNC_RETENTION')
+    .argParser(duration('--retention'));
 
 /** How PostgreSQL is reached; only matters behind a pooler (see docs/deploy.md). */
 export const pgPoolModeOption = () =>
@@ -91,4 +101,29 @@ export async function waitForDatabase<T>(work: () => Promise<T>, logger: Logger)
       await new Promise((r) => setTimeout(r, delayMs));
     }
   }
+}
+
+/**
+ * The database a command that reads (or adds to) an existing inbox works on. Only serve, worker
+ * and migrate create one: a mistyped --db must not become a new, empty database that answers
+ * "0 events" or "no such table". A missing SQLite file, or a database without clerk-sync's
+ * tables, is refused with the place looked at.
+ */
+export async function openExistingDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
+  const path = sqlitePath(url);
+  if (path !== null && path !== ':memory:' && !existsSync(path)) {
+    throw new InvalidArgumentError(`there is no database at ${resolve(path)}: check --db (or DATABASE_URL); \`clerk-sync serve\` or \`clerk-sync migrate\` creates one`);
+  }
+  const database = await openDatabase(url, options);
+  try {
+    await (database.db as Kysely<any>).selectFrom(MIGRATION_TABLE).select('name').limit(1).execute();
+  } catch (error) {
+    await database.close();
+    const e = error as { code?: unknown; message?: unknown };
+    if (e.code === '42P01' || /no such table/.test(String(e.message))) {
+      throw new InvalidArgumentError(`${database.description} has no clerk-sync tables: is it the right database? \`clerk-sync migrate --db ...\` creates them`);
+    }
+    throw error;
+  }
+  return database;
 }

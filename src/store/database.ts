@@ -50,12 +50,17 @@ export async function openDatabase(url: string = DEFAULT_DATABASE, options: Open
   if (isPostgresUrl(url)) return openPostgresDatabase(url, options);
   // Loaded on demand, as the PostgreSQL driver is: an app on one database loads no other's driver.
   const { openSqlite } = await import('./sqlite.js');
-  const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
+  const path = sqlitePath(url)!;
   const { db } = openSqlite(path, { durability: options.durability });
   return { db, dialect: 'sqlite', description: `sqlite:${path}`, poolMode: null, subscribeToEvents: () => null, direct: (work) => work(db), close: () => db.destroy() };
 }
 
 const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//i.test(url);
+
+/** The SQLite file a database URL names, or null for a PostgreSQL URL. */
+export function sqlitePath(url: string): string | null {
+  return isPostgresUrl(url) ? null : url.replace(/^(sqlite|file):(\/\/)?/i, '');
+}
 
 async function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Promise<Database> {
   const { openPostgres } = await import('./postgres.js');

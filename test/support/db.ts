@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { openDatabase } from '../../src/store/database.js';
 import type { DialectName } from '../../src/store/dialect.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
 import { onFileEnd, tempDbPath } from './env.js';
 import { startPgBouncer, type PgBouncer } from './pgbouncer.js';
 
@@ -58,4 +60,16 @@ export async function freshDatabaseUrl(dialect: TestTarget): Promise<string> {
   const url = new URL(TEST_PG_URL);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** freshDatabaseUrl() with clerk-sync's tables in it, as `clerk-sync migrate` leaves it. */
+export async function migratedDatabaseUrl(target: TestTarget): Promise<string> {
+  const url = await freshDatabaseUrl(target);
+  const database = await openDatabase(url);
+  try {
+    await migrateToLatest(database);
+  } finally {
+    await database.close();
+  }
+  return url;
 }

@@ -1,9 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKFILL_RESOURCES, ClerkApi, ClerkApiError, DEFAULT_CLERK_API_URL, keyFingerprint, runBackfill, type BackfillResource } from '../backfill/index.js';
 import { createLogger } from '../../log.js';
-import { openDatabase } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
-import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, numberIn, waitForDatabase } from '../options.js';
+import { dbOption, directUrlOption, numberIn, openExistingDatabase, pgPoolModeOption, pgSettings, waitForDatabase } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
 import { formatDuration } from '../delivery/svix-schedule.js';
 
@@ -55,7 +54,7 @@ export function backfillCommand(): Command {
       } catch {
         throw new InvalidArgumentError(`--api-url must be a URL such as ${DEFAULT_CLERK_API_URL}, got "${opts.apiUrl}"`);
       }
-      const database = await openDatabase(opts.db, pgSettings(opts));
+      const database = await openExistingDatabase(opts.db, pgSettings(opts));
       let bar: Progress | null = null;
       const note = (text: string) => (bar ? bar.note(text) : console.error(text));
       const controller = new AbortController();

@@ -2,10 +2,9 @@ import { Command, Option } from 'commander';
 import type { EventDetail, EventSummary } from '../../inbox/browse.js';
 import { getEvent, listEvents, MAX_PAGE_SIZE } from '../../inbox/browse.js';
 import type { RelatedRow } from '../../admin/wire.js';
-import { openDatabase } from '../../store/database.js';
 import { printable, printableJson } from '../printable.js';
 import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';
-import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, numberIn, positiveInt } from '../options.js';
+import { dbOption, directUrlOption, numberIn, openExistingDatabase, pgPoolModeOption, pgSettings, positiveInt } from '../options.js';
 
 function time(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
@@ -68,7 +67,7 @@ export function eventsCommand(): Command {
     const filter = filterFrom(opts);
     const remote = remoteClient(opts);
     if (remote) return printList((await remote.listEvents(filter, { limit: opts.limit })).events, opts.json === true);
-    const database = await openDatabase(opts.db, pgSettings(opts));
+    const database = await openExistingDatabase(opts.db, pgSettings(opts));
     try {
       printList((await listEvents(database, filter, { limit: opts.limit })).events, opts.json === true);
     } finally {
@@ -97,7 +96,7 @@ export function eventsCommand(): Command {
         event = null;
       }
     } else {
-      const database = await openDatabase(opts.db, pgSettings(opts));
+      const database = await openExistingDatabase(opts.db, pgSettings(opts));
       try {
         event = await getEvent(database, svixId);
       } finally {

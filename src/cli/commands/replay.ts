@@ -3,14 +3,14 @@ import type { AdminClient } from '../../admin/client.js';
 import { listEvents, type EventFilter } from '../../inbox/browse.js';
 import { replayEvents } from '../../inbox/replay.js';
 import { createLogger } from '../../log.js';
-import { openDatabase, type Database } from '../../store/database.js';
+import { type Database } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { syncTables } from '../../sync/sync-tables.js';
 import { Worker } from '../../worker/worker.js';
 import { isSuccess, sendSigned } from '../delivery/send.js';
 import { SVIX_TIMEOUT_MS } from '../delivery/svix-schedule.js';
 import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';
-import { dbOption, directUrlOption, pgPoolModeOption, pgSettings, duration, secretOption } from '../options.js';
+import { dbOption, directUrlOption, duration, openExistingDatabase, pgPoolModeOption, pgSettings, secretOption } from '../options.js';
 import { printable } from '../printable.js';
 import { createProgress } from '../progress.js';
 
@@ -174,7 +174,7 @@ export function replayCommand(): Command {
       return;
     }
 
-    const database = await openDatabase(opts.db, pgSettings(opts));
+    const database = await openExistingDatabase(opts.db, pgSettings(opts));
     try {
       await migrateToLatest(database);
       const ids = await selectIds(database, filter);

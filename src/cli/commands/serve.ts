@@ -8,7 +8,7 @@ import { ClerkSyncMetrics, METRICS_TOKEN_ENV } from '../../metrics/metrics.js';
 import { openDatabase } from '../../store/database.js';
 import { parseRetrySchedule } from '../../worker/retry-schedule.js';
 import { stopOnSignal } from '../shutdown.js';
-import { batchSizeOption, concurrencyOption, dbOption, directUrlOption, logLevelOption, pgPoolModeOption, pgSettings, port, positiveInt, retryScheduleOption, secretOption, waitForDatabase } from '../options.js';
+import { batchSizeOption, concurrencyOption, dbOption, directUrlOption, logLevelOption, pgPoolModeOption, pgSettings, port, positiveInt, retentionOption, retryScheduleOption, secretOption, waitForDatabase } from '../options.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -23,6 +23,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--max-body-bytes <n>', 'largest accepted body').env('CLERK_SYNC_MAX_BODY_BYTES').default(DEFAULT_MAX_BODY_BYTES).argParser(positiveInt('--max-body-bytes')))
     .addOption(new Option('--durability <mode>', 'SQLite: normal survives process crashes, full also power loss').choices(['normal', 'full']).env('CLERK_SYNC_DURABILITY').default('normal'))
     .addOption(retryScheduleOption())
+    .addOption(retentionOption())
     .addOption(concurrencyOption(1))
     .addOption(batchSizeOption())
     .addOption(new Option('--no-worker', 'only receive and store; run `clerk-sync worker` elsewhere to process'))
@@ -52,6 +53,7 @@ admin API), CLERK_SYNC_METRICS_TOKEN (protects /metrics). Endpoints: POST /api/w
         logger,
         ...metrics.hooks,
         worker: opts.worker === false ? false : { retrySchedule, concurrency: opts.concurrency, batchSize: opts.batchSize },
+        retentionMs: opts.retention,
       });
       await waitForDatabase(() => sync.start(), logger);
       const server = createHttpServer(sync, { path: opts.path, adminToken, metricsToken, metrics, logger });

@@ -1,8 +1,12 @@
-import type { Database } from '../store/database.js';
+import type { Database } from './database.js';
 
+/**
+ * The audit log, clerk_sync_admin_actions: who did what to the inbox, when, from where. Actors: the
+ * API token, a dashboard session, the CLI, the retention schedule.
+ */
 export interface AdminAction {
-  actor: 'api' | 'dashboard';
-  action: 'login' | 'login_failed' | 'replay' | 'replay_filter';
+  actor: 'api' | 'dashboard' | 'cli' | 'retention';
+  action: 'login' | 'login_failed' | 'replay' | 'replay_filter' | 'purge';
   target?: string | null;
   count?: number | null;
   remoteAddress?: string | null;
