@@ -12,7 +12,7 @@ import { detectServerless } from './serverless/runtime.js';
 import { ServerlessProcessing, type ServerlessOptions, type WaitUntil } from './serverless/processing.js';
 import { DEFAULT_DRAIN_BUDGET_MS } from './serverless/drain-handler.js';
 import { MIN_RETENTION_MS } from './inbox/retention.js';
-import { startRetentionJob } from './worker/retention-job.js';
+import { purgeExpired, RETENTION_EVERY_MS, startRetentionJob } from './worker/retention-job.js';
 import { EventHandlers } from './handlers/registry.js';
 import { DEFAULT_HANDLER_TIMEOUT_MS, handlingProcessor } from './handlers/handling.js';
 import { syncFilter, type SyncOption } from './handlers/sync-filter.js';
@@ -69,8 +69,8 @@ export interface ClerkSyncOptions<AppDatabase = {}> {
    */
   handlers?: HandlerMap<AppDatabase> | EventHandlers<AppDatabase>;
   /**
-   * Purges finished (`done`, `skipped`) events older than this many ms, hourly, in a long-lived
-   * process (not on a serverless host: run `clerk-sync purge` from a scheduler there). At least 2
+   * Purges finished (`done`, `skipped`) events older than this many ms, hourly: in the background
+   * of a long-lived process, or by `drain()` (the cron route) on a serverless host. At least 2
    * days (Svix retries a delivery for about 28 hours). Default: off, events are kept.
    */
   retentionMs?: number;
@@ -186,6 +186,7 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
   });
 
   let retention: { stop(): Promise<void> } | null = null;
+  let lastDrainPurgeAt = -Infinity;
   const sync: ClerkSync<AppDatabase> = {
     database,
     handlers,
@@ -206,6 +207,11 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
       if (!worker) throw new ConfigError('this instance was created with `worker: false`, so it processes nothing; drain where events are processed');
       const summary = await worker.processDue({ budgetMs });
       logger.info('processed due events', { ...summary });
+      // Without a long-lived process, retention rides on the scheduler's drain, at most hourly.
+      if (options.retentionMs !== undefined && Date.now() - lastDrainPurgeAt >= RETENTION_EVERY_MS) {
+        lastDrainPurgeAt = Date.now();
+        summary.purged = await purgeExpired(database, options.retentionMs, logger);
+      }
       return summary;
     },
     async start() {

@@ -82,5 +82,42 @@ for (const target of testTargets()) {
         await svc.close();
       }
     });
+
+    it('events about the user that arrive after user.deleted (late retries, a late session or email) are redacted as they are processed', async () => {
+      const svc = await startService({ dialect: target, worker: { pollIntervalMs: 20 } });
+      try {
+        const created = eventFixture('user.created') as any;
+        const userId: string = created.data.id;
+        await deliver(svc, created);
+        const deleted = eventFixture('user.deleted') as any;
+        deleted.data.id = userId;
+        await deliver(svc, deleted);
+
+        const late = eventFixture('user.updated') as any;
+        Object.assign(late.data, { id: userId, first_name: 'Grace', last_name: 'Hopper', updated_at: Date.now() + 60_000 });
+        late.data.email_addresses[0].email_address = 'grace@navy.example';
+        const session = eventFixture('session.created') as any;
+        Object.assign(session.data, { user_id: userId });
+        session.data.user = { ...late.data };
+        const email = eventFixture('email.created') as any;
+        Object.assign(email.data, { user_id: userId, to_email_address: 'grace@navy.example', body: 'Hello Grace' });
+        const other = eventFixture('user.created') as any;
+        Object.assign(other.data, { first_name: 'Grace' });
+        const lateIds = [await deliver(svc, late), await deliver(svc, session), await deliver(svc, email)];
+        const otherId = await deliver(svc, other);
+
+        const db = svc.sync.database.db;
+        for (const r of await db.selectFrom('clerk_webhook_events').select(['type', 'body', 'headers']).where('svix_id', 'in', lateIds).execute()) {
+          for (const pii of PII) assert.ok(!r.body.includes(pii), `the late ${r.type} still holds "${pii}"`);
+          assert.equal(JSON.parse(r.body).clerk_sync_redacted, true);
+        }
+        const kept = await db.selectFrom('clerk_webhook_events').select('body').where('svix_id', '=', otherId).executeTakeFirstOrThrow();
+        assert.equal(kept.body, JSON.stringify(other), "another user's event is not touched");
+        const user = await db.selectFrom('clerk_users').select(['first_name', 'deleted_at']).where('id', '=', userId).executeTakeFirstOrThrow();
+        assert.deepEqual([user.first_name, user.deleted_at !== null], [null, true], 'the late update changed nothing');
+      } finally {
+        await svc.close();
+      }
+    });
   });
 }

@@ -69,6 +69,23 @@ for (const target of testTargets()) {
         await svc.close();
       }
     });
+
+    it('on a serverless host, where no job runs, the scheduler\'s drain() purges, at most hourly', async () => {
+      const svc = await startService({ dialect: target, serverless: true, retentionMs: 30 * DAY });
+      try {
+        const { oldDone, oldWaiting } = await seed(svc);
+        const first = await svc.sync.drain();
+        assert.equal(first.purged, 3);
+        const db = svc.sync.database.db;
+        assert.deepEqual(await db.selectFrom('clerk_webhook_events').select('svix_id').where('svix_id', 'in', oldDone).execute(), []);
+        assert.equal((await db.selectFrom('clerk_webhook_events').select('svix_id').where('svix_id', '=', oldWaiting).execute()).length, 1);
+        const audit = await db.selectFrom('clerk_sync_admin_actions').selectAll().where('action', '=', 'purge').execute();
+        assert.deepEqual(audit.map((a) => [a.actor, a.count]), [['retention', 3]]);
+        assert.equal((await svc.sync.drain()).purged, undefined, 'not again within the hour');
+      } finally {
+        await svc.close();
+      }
+    });
   });
 }
 

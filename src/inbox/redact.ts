@@ -1,4 +1,4 @@
-import { q } from '../store/sql.js';
+import { join, q } from '../store/sql.js';
 import type { SqlWriter } from '../store/sql-writer.js';
 
 /**
@@ -70,6 +70,10 @@ export async function redactUserEvents(sql: SqlWriter, userId: string): Promise<
        or entity_id in (select id from clerk_organization_invitations where user_id = ${userId})
        or entity_id in (select id from clerk_emails where user_id = ${userId})
        or entity_id in (select id from clerk_sms_messages where user_id = ${userId}))`);
+  return redactRows(sql, rows);
+}
+
+async function redactRows(sql: SqlWriter, rows: ReadonlyArray<{ svix_id: string; body: string; headers: string }>): Promise<number> {
   let redacted = 0;
   for (const r of rows) {
     if (r.body.includes('"clerk_sync_redacted":true')) continue;
@@ -78,3 +82,23 @@ export async function redactUserEvents(sql: SqlWriter, userId: string): Promise<
   }
   return redacted;
 }
+
+/**
+ * Redacts, in the caller's transaction, the events just processed that concern a user already
+ * deleted: what arrives after `user.deleted` (a Svix retry of an earlier delivery, a late session
+ * or email) would otherwise keep that user's personal data in the inbox. `concerns` pairs each
+ * event with the users it is about. One query when none of them is deleted. Returns how many it
+ * redacted.
+ */
+export async function redactEventsOfDeletedUsers(sql: SqlWriter, concerns: ReadonlyArray<{ svixId: string; userIds: readonly string[] }>): Promise<number> {
+  const userIds = [...new Set(concerns.flatMap((c) => c.userIds))];
+  if (userIds.length === 0) return 0;
+  const { rows: deleted } = await sql.exec<{ id: string }>(q`select id from clerk_users where deleted_at is not null and id in (${list(userIds)})`);
+  if (deleted.length === 0) return 0;
+  const gone = new Set(deleted.map((r) => r.id));
+  const svixIds = concerns.filter((c) => c.userIds.some((u) => gone.has(u))).map((c) => c.svixId);
+  const { rows } = await sql.exec<{ svix_id: string; body: string; headers: string }>(q`select svix_id, body, headers from clerk_webhook_events where svix_id in (${list(svixIds)})`);
+  return redactRows(sql, rows);
+}
+
+const list = (values: readonly string[]) => join(values.map((v) => q`${v}`));

@@ -5,6 +5,7 @@ import { sql, type Transaction } from 'kysely';
 import { cleanJson, columnText } from '../events/content.js';
 import { EventParseError, parseEvent, type ParsedEvent } from '../events/parse.js';
 import { InboxQueue, type EventRow } from '../inbox/queue.js';
+import { redactEventsOfDeletedUsers } from '../inbox/redact.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Database } from '../store/database.js';
 import { isContentError, isLockConflict, isUnreachable } from '../store/errors.js';
@@ -29,6 +30,8 @@ export interface DrainSummary {
   /** The budget ran out with events still due. */
   more_due: boolean;
   duration_ms: number;
+  /** Finished events the retention purged (drain() with `retentionMs`, at most hourly). */
+  purged?: number;
 }
 
 export interface WorkerOptions {
@@ -276,7 +279,12 @@ export class Worker {
         // Careful batches write statement by statement, so that a failure is the event's own.
         const writer = new SqlWriter(trx, this.#dialect, { deferred: !careful });
         for (const setting of this.#dialect.batchSettings(this.#database.poolMode)) await writer.run(setting);
-        if (careful) return this.#batchCarefully(writer, claimed, reports);
+        if (careful) {
+          const result = await this.#batchCarefully(writer, claimed, reports);
+          const processed = new Set(reports.map((r) => r.svixId));
+          await redactEventsOfDeletedUsers(writer, claimed.filter((c) => processed.has(c.row.svix_id)).map(concerns));
+          return result;
+        }
         const rows = await takeEntities(trx, this.#dialect, claimed.map((c) => ({ item: c, keys: keysOf(c.parsed) })));
         if (rows.length === 0) return 'blocked';
         const finished: Finished[] = [];
@@ -289,7 +297,9 @@ export class Worker {
         }
         this.#claimSize = applied < rows.length ? Math.max(8, applied) : Math.min(this.#batchSize, this.#claimSize * 2);
         await this.#queue.finish(writer, this.id, finished);
-        // A deferred write that fails fails here: some event of the batch did, as if it had thrown.
+        await redactEventsOfDeletedUsers(writer, rows.slice(0, applied).map(concerns));
+        // A deferred write that fails fails here (or in the read above): some event of the batch
+        // did, as if it had thrown.
         await writer.flush();
         for (const f of finished) reports.push(info(f.row, f.outcome, f.durationMs));
         return 'worked';
@@ -435,6 +445,11 @@ function parseClaimed(row: EventRow): Claimed {
 /** An event that does not parse writes nothing, and one of a type outside the catalog is skipped. */
 function keysOf(parsed: Claimed['parsed']) {
   return parsed instanceof EventParseError || !parsed.known ? [] : entityKeys(parsed.event.type, parsed.event.data);
+}
+
+/** The users an event is about, whose deletion erases it from the inbox (inbox/redact.ts). */
+function concerns({ row, parsed }: Claimed) {
+  return { svixId: row.svix_id, userIds: keysOf(parsed).filter((k) => k.table === 'clerk_users').map((k) => k.id) };
 }
 
 /** Processing code threw (as opposed to the database failing while recording an outcome). */
