@@ -1,10 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { nodeWebhookHandler } from './adapters/node/index.js';
 import { createAdminHandler, type AdminHandlerOptions } from './admin/handler.js';
 import { nodeAdminHandler } from './admin/node.js';
 import type { ClerkSync } from './clerk-sync.js';
-import { DEFAULT_WEBHOOK_PATH } from './receiver/receiver.js';
+import { DEFAULT_WEBHOOK_PATH, RETRY_AFTER_SECONDS } from './receiver/receiver.js';
 
 export { DEFAULT_WEBHOOK_PATH };
 
@@ -13,20 +13,31 @@ export interface ServerOptions extends Omit<AdminHandlerOptions, 'basePath' | 'w
   path?: string;
   /** Whole-request deadline: a body that trickles in slower than this is cut off with 408. */
   requestTimeoutMs?: number;
+  /**
+   * While this returns a reason, clerk-sync is still starting (waiting for its database): the
+   * webhook answers 503 with Retry-After and /readyz 503 with the reason, /healthz stays 200, so
+   * an orchestrator neither restarts nor routes to the instance, and Svix retries later.
+   */
+  starting?: () => string | null;
 }
+
+
 
 /**
  * The HTTP server of `clerk-sync serve`: the webhook endpoint (always public), and the operator
  * surface: /healthz, /readyz, /metrics, and /dashboard + /api/admin when an admin token is set.
  */
 export function createHttpServer(sync: ClerkSync, options: ServerOptions = {}): Server {
-  const { path = DEFAULT_WEBHOOK_PATH, requestTimeoutMs, ...adminOptions } = options;
+  const { path = DEFAULT_WEBHOOK_PATH, requestTimeoutMs, starting = () => null, ...adminOptions } = options;
   const webhook = nodeWebhookHandler(sync);
   const admin = nodeAdminHandler(createAdminHandler(sync, { ...adminOptions, webhookPath: path }));
   // Node enforces requestTimeout only when it checks connections (every 30 s by default): check
   // every second, so a stalled request is cut off at 15 s, not anywhere up to 45 s.
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     const pathname = (req.url ?? '/').split('?', 1)[0];
+    const waiting = starting();
+    if (waiting && pathname === path) return answer(res, 503, { error: { code: 'starting', message: `clerk-sync is starting and cannot store events yet (${waiting}); nothing was stored, retry later` } }, { 'retry-after': String(RETRY_AFTER_SECONDS), connection: 'close' });
+    if (waiting && pathname === '/readyz') return answer(res, 503, { status: 'not_ready', reason: `starting: ${waiting}` });
     if (pathname === path) return webhook(req, res);
     admin(req, res);
   });
@@ -35,6 +46,11 @@ export function createHttpServer(sync: ClerkSync, options: ServerOptions = {}): 
   server.headersTimeout = Math.min(10_000, server.requestTimeout);
   server.keepAliveTimeout = 5_000;
   return server;
+}
+
+function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
 }
 
 export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {

@@ -91,12 +91,13 @@ export function numberIn(name: string, min: number, max: number) {
  * Runs start-up work that needs the database (migrations), retrying while it is unreachable, so
  * instances started before their database (a deploy, a failover) come up by themselves.
  */
-export async function waitForDatabase<T>(work: () => Promise<T>, logger: Logger): Promise<T> {
+export async function waitForDatabase<T>(work: () => Promise<T>, logger: Logger, onRetry?: (error: unknown) => void): Promise<T> {
   for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 10_000)) {
     try {
       return await work();
     } catch (error) {
       if (!isUnreachable(error)) throw error;
+      onRetry?.(error);
       logger.warn('database unreachable; retrying', { error: (error as Error).message, retry_in_ms: delayMs });
       await new Promise((r) => setTimeout(r, delayMs));
     }

@@ -74,6 +74,11 @@ export async function startServe(args: string[], env: Record<string, string | un
   return { ...p, port: p.ready, url: `http://127.0.0.1:${p.ready}/api/webhooks` };
 }
 
+/** Spawns `clerk-sync serve <args>` (port and host as given) without waiting for it to be ready. */
+export function startLongRunningServe(args: string[], env: Record<string, string | undefined> = {}): Promise<CliProcess> {
+  return startLongRunning(['serve', '--host', '127.0.0.1', ...args], env, 'clerk-sync serve to start', () => true);
+}
+
 /** Starts `clerk-sync worker` and waits until it has started. */
 export function startWorker(args: string[], env: Record<string, string | undefined> = {}): Promise<CliProcess> {
   return startLongRunning(['worker', ...args], env, 'clerk-sync worker to start', (logs) => logs.includes('clerk-sync worker started'));

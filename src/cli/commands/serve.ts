@@ -6,6 +6,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../receiver/receiver.js';
 import { createLogger, type LogLevel } from '../../log.js';
 import { ClerkSyncMetrics, METRICS_TOKEN_ENV } from '../../metrics/metrics.js';
 import { openDatabase } from '../../store/database.js';
+import { storeProblem } from '../../store/errors.js';
 import { parseRetrySchedule } from '../../worker/retry-schedule.js';
 import { stopOnSignal } from '../shutdown.js';
 import { batchSizeOption, concurrencyOption, dbOption, directUrlOption, logLevelOption, pgPoolModeOption, pgSettings, port, positiveInt, retentionOption, retryScheduleOption, secretOption, waitForDatabase } from '../options.js';
@@ -55,9 +56,23 @@ admin API), CLERK_SYNC_METRICS_TOKEN (protects /metrics). Endpoints: POST /api/w
         worker: opts.worker === false ? false : { retrySchedule, concurrency: opts.concurrency, batchSize: opts.batchSize },
         retentionMs: opts.retention,
       });
-      await waitForDatabase(() => sync.start(), logger);
-      const server = createHttpServer(sync, { path: opts.path, adminToken, metricsToken, metrics, logger });
-      const address = await listen(server, opts.port, opts.host);
+      // Listen at once, even before the database answers: a liveness probe sees /healthz 200, a
+      // readiness probe and Svix get 503 with the reason until start-up (migrations) is done.
+      let starting: string | null = 'connecting to the database';
+      const server = createHttpServer(sync, { path: opts.path, adminToken, metricsToken, metrics, logger, starting: () => starting });
+      const address = await listen(server, opts.port, opts.host).catch((error) => {
+        throw listenProblem(error, opts.host, opts.port) ?? error;
+      });
+      stopOnSignal(logger, 'no new requests, finishing in-flight work', async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await sync.stop();
+        await database.close();
+      });
+      await waitForDatabase(() => sync.start(), logger, (error) => (starting = `waiting for the database: ${storeProblem(error)}`));
+      starting = null;
       const origin = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
       logger.info('clerk-sync is listening', {
         url: `${origin}${opts.path}`,
@@ -68,16 +83,16 @@ admin API), CLERK_SYNC_METRICS_TOKEN (protects /metrics). Endpoints: POST /api/w
         dashboard: adminToken ? `${origin}/dashboard` : `off (set ${ADMIN_TOKEN_ENV} to turn it on)`,
         metrics: metricsToken ? 'bearer token' : 'public',
       });
-
-      stopOnSignal(logger, 'no new requests, finishing in-flight work', async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
-        await sync.stop();
-        await database.close();
-      });
     });
+}
+
+/** A port that cannot be had is a configuration error (exit 2) with what to do, not a stack. */
+function listenProblem(error: unknown, host: string, port: number): ConfigError | null {
+  const code = (error as { code?: string }).code;
+  if (code === 'EADDRINUSE') return new ConfigError(`port ${port} on ${host} is already in use (another clerk-sync serve, or another server): stop it, or choose another port with --port (or PORT); --port 0 picks a free one`);
+  if (code === 'EACCES') return new ConfigError(`not allowed to listen on port ${port}: ports below 1024 need privileges; use --port 8080 behind your reverse proxy`);
+  if (code === 'EADDRNOTAVAIL') return new ConfigError(`${host} is not an address of this machine: use --host 0.0.0.0 (all), 127.0.0.1 (this machine only) or one of its addresses`);
+  return null;
 }
 
 /** A token from the environment (never a flag: flags show in `ps`), checked for length up front. */
