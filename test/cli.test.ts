@@ -11,9 +11,9 @@ describe('clerk-sync CLI', () => {
   it('--help lists the commands, and every command has --help', async () => {
     const top = await runCli(['--help']);
     assert.equal(top.code, 0);
-    for (const cmd of ['serve', 'worker', 'migrate', 'trigger', 'events', 'replay', 'verify', 'doctor', 'backfill', 'purge']) assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+    for (const cmd of ['serve', 'worker', 'migrate', 'trigger', 'events', 'replay', 'verify', 'doctor', 'backfill', 'purge', 'backup']) assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
     assert.match(top.stdout, /Examples:/);
-    const commands = [['serve'], ['worker'], ['migrate'], ['trigger'], ['events', 'list'], ['events', 'show'], ['replay'], ['verify'], ['doctor'], ['backfill'], ['purge']];
+    const commands = [['serve'], ['worker'], ['migrate'], ['trigger'], ['events', 'list'], ['events', 'show'], ['replay'], ['verify'], ['doctor'], ['backfill'], ['purge'], ['backup']];
     const helps = await Promise.all(commands.map((cmd) => runCli([...cmd, '--help'])));
     for (const [i, r] of helps.entries()) {
       assert.equal(r.code, 0, commands[i]!.join(' '));

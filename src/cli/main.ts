@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
 import { ConfigError } from '../clerk-sync.js';
 import { backfillCommand } from './commands/backfill.js';
+import { backupCommand } from './commands/backup.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -35,6 +36,7 @@ Every command has --help with examples. docs/cli.md documents them all.`)
   .addCommand(eventsCommand())
   .addCommand(replayCommand())
   .addCommand(purgeCommand())
+  .addCommand(backupCommand())
   .addCommand(verifyCommand())
   .addCommand(doctorCommand())
   .addCommand(backfillCommand());
