@@ -13,6 +13,7 @@ import { serveCommand } from './commands/serve.js';
 import { triggerCommand } from './commands/trigger.js';
 import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
+import { DatabaseConfigError, explainConnectionError } from '../store/pg-url.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -55,6 +56,9 @@ try {
   if (error instanceof CommanderError && !(error instanceof InvalidArgumentError)) {
     process.exit(error.exitCode === 0 ? 0 : 2);
   }
-  console.error(`clerk-sync: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(error instanceof CommanderError || error instanceof ConfigError ? 2 : 1);
+  // A database refused for its configuration (no such database, wrong password, TLS) is the
+  // user's to fix, like a bad flag: say what and how, exit 2.
+  const shown = explainConnectionError(error) ?? error;
+  console.error(`clerk-sync: ${shown instanceof Error ? shown.message : String(shown)}`);
+  process.exit(shown instanceof DatabaseConfigError || error instanceof CommanderError || error instanceof ConfigError ? 2 : 1);
 }

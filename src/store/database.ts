@@ -1,6 +1,7 @@
 import { Kysely } from 'kysely';
 import { createLogger, type Logger } from '../log.js';
 import type { DialectName } from './dialect.js';
+import { driverUrl } from './pg-url.js';
 import { choosePoolMode, DIRECT_URL_ENV, POOL_MODE_ENV, type PgPoolMode } from './pool-mode.js';
 import type { ClerkSyncDatabase } from './schema.js';
 import type { SqliteDurability } from './sqlite.js';
@@ -67,8 +68,9 @@ async function openPostgresDatabase(url: string, options: OpenDatabaseOptions): 
   const { listen, EVENTS_CHANNEL } = await import('./postgres-listen.js');
   const logger = options.logger ?? createLogger('warn');
   const { mode } = choosePoolMode(url, options.pgPoolMode ?? process.env[POOL_MODE_ENV]);
-  const directUrl = usableDirectUrl(url, options.directUrl ?? process.env[DIRECT_URL_ENV], logger);
-  const postgres = openPostgres(url, { mode, logger, poolSize: options.poolSize, idleTimeoutMs: options.idleTimeoutMs });
+  const given = usableDirectUrl(url, options.directUrl ?? process.env[DIRECT_URL_ENV], logger);
+  const directUrl = given && driverUrl(given);
+  const postgres = openPostgres(driverUrl(url), { mode, logger, poolSize: options.poolSize, idleTimeoutMs: options.idleTimeoutMs });
   return {
     db: postgres.db,
     dialect: 'postgres',
@@ -80,7 +82,7 @@ async function openPostgresDatabase(url: string, options: OpenDatabaseOptions): 
     // past it; without a direct URL the worker polls.
     subscribeToEvents: (onCommit, log) => {
       if (directUrl) return listen(directUrl, EVENTS_CHANNEL, onCommit, log);
-      return postgres.mode === 'session' ? listen(url, EVENTS_CHANNEL, onCommit, log) : null;
+      return postgres.mode === 'session' ? listen(driverUrl(url), EVENTS_CHANNEL, onCommit, log) : null;
     },
     async direct(work) {
       if (!directUrl) return work(postgres.db);

@@ -46,6 +46,7 @@ export function storeProblem(error: unknown): string {
   if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) return 'the database file cannot be opened for writing; check that it and its directory exist and are writable by this process';
   if (code.startsWith('SQLITE_IOERR')) return 'the disk reported an I/O error writing the database (it may have failed or gone read-only); check the disk and its mount';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'the database is locked by another process; find what holds it or raise its timeout';
+  if (code === 'ENOTFOUND') return "the database's host name does not resolve; check the host in the database URL";
   if (isUnreachable(error)) return 'the database server is unreachable; check that it is running and reachable';
   return 'the database refused the write; check its logs';
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,26 +19,48 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** How a private cluster lets clients in: `trust` (the default), or a password, and TLS. */
+export interface ClusterOptions {
+  /** The `postgres` user's password; connections must give it (scram-sha-256). */
+  password?: string;
+  /** PEM files the server presents for TLS (ssl = on). */
+  tls?: { certFile: string; keyFile: string };
+}
+
 /**
  * A private PostgreSQL cluster on a free port that a test can stop and start at will (the shared
  * server on 5432 stays up). initdb and pg_ctl refuse to run as root, so they run as `postgres`.
  */
-export async function privateCluster(): Promise<{ url: string; stop(): void; start(): void }> {
+export async function privateCluster(options: ClusterOptions = {}): Promise<{ url: string; port: number; stop(): void; start(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-pg-'));
   chmodSync(dir, 0o755);
   const data = join(dir, 'data');
   const port = await freePort();
+  const root = process.getuid?.() === 0;
   const asPostgres = (cmd: string, args: string[]) => {
-    const uid = process.getuid?.() === 0;
-    execFileSync(uid ? 'runuser' : join(BIN, cmd), uid ? ['-u', 'postgres', '--', join(BIN, cmd), ...args] : args, { stdio: 'pipe', timeout: 60_000 });
+    execFileSync(root ? 'runuser' : join(BIN, cmd), root ? ['-u', 'postgres', '--', join(BIN, cmd), ...args] : args, { stdio: 'pipe', timeout: 60_000 });
   };
-  if (process.getuid?.() === 0) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    chownSync(dir, uid, gid);
+  const owner = root ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) } : null;
+  if (owner) chownSync(dir, owner.uid, owner.gid);
+  const auth = ['-A', 'trust'];
+  if (options.password !== undefined) {
+    const pwfile = join(dir, 'pwfile');
+    writeFileSync(pwfile, options.password);
+    if (owner) chownSync(pwfile, owner.uid, owner.gid);
+    auth.splice(0, 2, '--auth-local', 'trust', '--auth-host', 'scram-sha-256', `--pwfile=${pwfile}`);
   }
-  asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  const start = () => asPostgres('pg_ctl', ['-D', data, '-w', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  asPostgres('initdb', ['-D', data, ...auth, '-U', 'postgres', '--no-sync']);
+  const settings = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off'];
+  if (options.tls) {
+    // The server reads its key as `postgres` and insists it be private.
+    for (const [from, to] of [[options.tls.certFile, 'server.crt'], [options.tls.keyFile, 'server.key']] as const) {
+      copyFileSync(from, join(dir, to));
+      chmodSync(join(dir, to), 0o600);
+      if (owner) chownSync(join(dir, to), owner.uid, owner.gid);
+    }
+    settings.push('-c ssl=on', `-c ssl_cert_file=${join(dir, 'server.crt')}`, `-c ssl_key_file=${join(dir, 'server.key')}`);
+  }
+  const start = () => asPostgres('pg_ctl', ['-D', data, '-w', '-l', join(dir, 'log'), '-o', settings.join(' '), 'start']);
   const stop = () => asPostgres('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop']);
   start();
   onFileEnd(() => {
@@ -47,5 +69,5 @@ export async function privateCluster(): Promise<{ url: string; stop(): void; sta
     } catch {}
     rmSync(dir, { recursive: true, force: true });
   });
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop, start };
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop, start };
 }
