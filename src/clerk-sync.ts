@@ -7,6 +7,7 @@ import { syncTables } from './sync/sync-tables.js';
 import { WebhookReceiver, type DeliveryContext, type IncomingWebhook } from './receiver/receiver.js';
 import type { ReceiverResponse } from './receiver/response.js';
 import { createVerifier, SIGNING_SECRET_ENV, type VerifyOptions } from './verify/index.js';
+import { unprefixedSecretWarning } from './verify/secret.js';
 import { Worker, type DrainSummary, type EventProcessor, type ProcessedInfo } from './worker/worker.js';
 import { detectServerless } from './serverless/runtime.js';
 import { ServerlessProcessing, type ServerlessOptions, type WaitUntil } from './serverless/processing.js';
@@ -152,6 +153,8 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
   const logger = options.logger ?? silentLogger;
+  const unprefixed = unprefixedSecretWarning(secret);
+  if (unprefixed) logger.warn(unprefixed);
   let runtime;
   try {
     runtime = options.serverless === undefined ? detectServerless() : { serverless: options.serverless !== false, reason: 'the serverless option' };

@@ -8,7 +8,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { signWebhook } from '../src/verify/sign.js';
 import { eventFixture } from '../src/events/fixtures.js';
-import { runCli, startLongRunningServe } from './support/cli.js';
+import { runCli, startLongRunningServe, startServe } from './support/cli.js';
 import { freshDatabaseUrl } from './support/db.js';
 import { newSecret, onFileEnd, waitFor } from './support/env.js';
 
@@ -112,5 +112,45 @@ describe('a port serve cannot have', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`clerk-sync: port ${port} on 127.0.0.1 is already in use .*choose another port with --port \\(or PORT\\); --port 0 picks a free one`));
     assert.doesNotMatch(r.stderr, /EADDRINUSE|    at /);
+  });
+});
+
+describe('a rejected delivery, seen from both ends', () => {
+  it('trigger prints the server\'s error code and message; the server logs it with the svix-id', async () => {
+    const serve = await startServe(['--db', ':memory:', '--secret', newSecret()]);
+    const r = await runCli(['trigger', 'user.created', '--url', serve.url, '--secret', newSecret()]);
+    assert.equal(r.code, 1);
+    const line = /^(msg_\S+) user\.created 401 invalid_signature: No signature in the svix-signature header matches this payload/m.exec(r.stdout);
+    assert.ok(line, r.stdout);
+    await waitFor(() => serve.logs().includes(`"svix_id":"${line[1]}"`), { what: 'the rejection logged with its svix-id' });
+    const logged = JSON.parse(serve.logs().split('\n').find((l) => l.includes('webhook rejected'))!);
+    assert.equal(logged.level, 'info');
+    assert.equal(logged.code, 'invalid_signature');
+    assert.equal(logged.status, 401);
+    assert.match(logged.message, /No signature .* matches/);
+  });
+});
+
+describe('secrets that are something else', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['sk_test_Zm9vYmFyYmF6', /this is a Clerk Secret Key \(sk_\.\.\.\), used for the Backend API, not the webhook signing secret/],
+    ['pk_live_Y2xlcmsuZXhhbXBsZS5jb20k', /this is a Clerk Publishable Key \(pk_\.\.\.\)/],
+    ['"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"', /the secret is wrapped in quotes: pass the whsec_\.\.\. value without them/],
+  ];
+  for (const [secret, says] of cases) {
+    it(`serve names the mistake: ${secret.slice(0, 8)}…`, async () => {
+      const r = await runCli(['serve', '--db', ':memory:', '--secret', secret, '--port', '0', '--host', '127.0.0.1']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, says);
+      assert.doesNotMatch(r.stderr, /not valid base64/);
+    });
+  }
+
+  it('a secret without whsec_ is accepted with one warning', async () => {
+    const bare = newSecret().slice('whsec_'.length);
+    const serve = await startServe(['--db', ':memory:', '--secret', bare]);
+    const warnings = serve.logs().split('\n').filter((l) => l.includes('does not start with whsec_'));
+    assert.equal(warnings.length, 1, serve.logs());
+    assert.match(warnings[0]!, /"level":"warn".*check it is the endpoint's Signing Secret copied whole/);
   });
 });

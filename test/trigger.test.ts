@@ -246,6 +246,9 @@ for (const dialect of testDialects()) describe(`rehearsing against clerk-sync [$
     const dups = attempts.filter((a) => a.duplicate);
     assert.ok(dups.length > 0, 'seed 7 duplicates some');
     assert.ok(attempts.every((a) => a.status === 200));
+    // The tag marks the copy sent second, whichever --shuffle put first: exactly the ones the
+    // server answered as duplicates.
+    assert.deepEqual(attempts.map((a) => a.duplicate), attempts.map((a) => a.answered_duplicate));
     const db = svc.sync.database.db;
     await waitFor(async () => {
       const rows = await db.selectFrom('clerk_webhook_events').select('status').execute();

@@ -98,7 +98,7 @@ export class WebhookReceiver {
     try {
       this.#opts.verifier.checkHeaders(headers);
     } catch (error) {
-      if (error instanceof WebhookVerificationError) return this.#reject(error.status, error.code, error.message);
+      if (error instanceof WebhookVerificationError) return this.#reject(error.status, error.code, error.message, { svixId: readHeader(headers, 'svix-id', 'webhook-id') });
       throw error;
     }
     return null;
@@ -107,7 +107,7 @@ export class WebhookReceiver {
   /** 503 while too many bodies are being read at once (see BodyBudget); Svix retries. */
   busy(): ReceiverResponse {
     return this.#reject(503, 'busy', `too many deliveries are being received at once (over ${this.bodyBudget.maxBytes} bytes of bodies in flight); retry in a moment (Svix does this automatically)`, {
-      'retry-after': '1',
+      headers: { 'retry-after': '1' },
     });
   }
 
@@ -119,7 +119,7 @@ export class WebhookReceiver {
     try {
       verified = this.#opts.verifier.verify(req.body, req.headers);
     } catch (error) {
-      if (error instanceof WebhookVerificationError) return this.#reject(error.status, error.code, error.message);
+      if (error instanceof WebhookVerificationError) return this.#reject(error.status, error.code, error.message, { svixId: readHeader(req.headers, 'svix-id', 'webhook-id') });
       throw error;
     }
     if (verified.id.length > 256) return this.#reject(400, 'invalid_headers', 'the svix-id header is longer than 256 characters; Svix message ids are short (msg_...)');
@@ -130,8 +130,8 @@ export class WebhookReceiver {
       text = utf8.decode(req.body);
       parsed = parseEvent(text);
     } catch (error) {
-      if (error instanceof EventParseError) return this.#reject(400, error.code, withAdvice(error));
-      return this.#reject(400, 'invalid_json', 'the body is not valid UTF-8; Clerk always sends UTF-8 JSON, so something between Clerk and this endpoint changed it');
+      if (error instanceof EventParseError) return this.#reject(400, error.code, withAdvice(error), { svixId: verified.id });
+      return this.#reject(400, 'invalid_json', 'the body is not valid UTF-8; Clerk always sends UTF-8 JSON, so something between Clerk and this endpoint changed it', { svixId: verified.id });
     }
 
     const { event } = parsed;
@@ -154,11 +154,12 @@ export class WebhookReceiver {
     } catch (error) {
       if (error instanceof RowRefusedError) {
         this.#log.warn('the database refused this event, which nothing in a retry will change; answered 400', { svix_id: record.svixId, error: error.message });
-        return this.#reject(400, 'unstorable_event', `the database refused to store this event (${error.message}); it is correctly signed, but something in it cannot be stored. Other events are not affected; report it with its svix-id`);
+        return this.#reject(400, 'unstorable_event', `the database refused to store this event (${error.message}); it is correctly signed, but something in it cannot be stored. Other events are not affected; report it with its svix-id`, { svixId: record.svixId });
       }
       this.#log.error('could not store event; answered 503 so Svix retries it', { svix_id: record.svixId, type: record.type, error: error instanceof Error ? error.message : String(error) });
       return this.#reject(503, 'store_unavailable', `the event could not be stored: ${storeProblem(error)}. It was not accepted; retry after ${RETRY_AFTER_SECONDS} s (Svix does this automatically)`, {
-        'retry-after': String(RETRY_AFTER_SECONDS),
+        headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+        svixId: record.svixId,
       });
     }
     const { duplicate, conflicting } = written;
@@ -176,12 +177,13 @@ export class WebhookReceiver {
   }
 
   #methodNotAllowed(method: string): ReceiverResponse {
-    return this.#reject(405, 'method_not_allowed', `${method} is not supported here; Clerk delivers webhooks with POST`, { allow: 'POST' });
+    return this.#reject(405, 'method_not_allowed', `${method} is not supported here; Clerk delivers webhooks with POST`, { headers: { allow: 'POST' } });
   }
 
-  #reject(status: number, code: string, message: string, headers: Record<string, string> = {}): ReceiverResponse {
+  /** `svixId`: the delivery's, when its headers say it, so the log line can be matched to Svix's. */
+  #reject(status: number, code: string, message: string, { headers = {}, svixId }: { headers?: Record<string, string>; svixId?: string | null } = {}): ReceiverResponse {
     this.#opts.onRejected?.(code);
-    if (status !== 503) this.#log.info('webhook rejected', { status, code });
+    if (status !== 503) this.#log.info('webhook rejected', { status, code, svix_id: svixId?.slice(0, 256) ?? null, message });
     return errorResponse(status, code, message, headers);
   }
 }

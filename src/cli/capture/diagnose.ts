@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { svixSignature } from '../../verify/hmac.js';
 import { parseSecrets, WebhookVerificationError } from '../../verify/index.js';
+import { misplacedSecret } from '../../verify/secret.js';
 
 /** 0 verifies; 1 does not verify; 2 the secret itself is unusable; 3 signature right, timestamp outside the tolerance. */
 export type VerifyExitCode = 0 | 1 | 2 | 3;
@@ -25,16 +26,6 @@ export interface DiagnoseInput {
   /** ms; the moment to judge the timestamp against (default now). */
   now?: number;
   toleranceSeconds?: number;
-}
-
-/** A secret that is something else than a webhook signing secret, recognised by its shape. */
-function misplacedSecret(secret: string): string | null {
-  const s = secret.trim();
-  if (/^["'].*["']$/.test(s)) return 'the secret is wrapped in quotes: pass the whsec_... value without them';
-  if (/^sk_(live|test)_/.test(s)) return 'this is a Clerk Secret Key (sk_...), used for the Backend API, not the webhook signing secret: copy the Signing Secret (whsec_...) from Clerk Dashboard → Webhooks → your endpoint';
-  if (/^pk_(live|test)_/.test(s)) return 'this is a Clerk Publishable Key (pk_...), not the webhook signing secret (whsec_..., Clerk Dashboard → Webhooks → your endpoint → Signing Secret)';
-  if (/^whpk_|^whsk_/.test(s)) return 'this is an asymmetric (ed25519) Svix key; Clerk signs with an HMAC secret, whsec_...';
-  return null;
 }
 
 function sign(key: Buffer, id: string, timestamp: string, body: Buffer): Buffer {

@@ -7,7 +7,7 @@ import { type Database } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { syncTables } from '../../sync/sync-tables.js';
 import { Worker } from '../../worker/worker.js';
-import { isSuccess, sendSigned } from '../delivery/send.js';
+import { describeAnswer, isSuccess, sendSigned } from '../delivery/send.js';
 import { SVIX_TIMEOUT_MS } from '../delivery/svix-schedule.js';
 import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';
 import { dbOption, directUrlOption, duration, openExistingDatabase, pgPoolModeOption, pgSettings, secretOption } from '../options.js';
@@ -86,6 +86,7 @@ async function processLocally(database: Database, ids: string[]): Promise<boolea
 async function redeliver(database: Database, ids: string[], options: { url: string; secret: string; timeoutMs: number }): Promise<boolean> {
   const progress = createProgress({ label: 'deliver', total: ids.length });
   let failed = 0;
+  let duplicates = 0;
   const statuses: Record<string, number> = {};
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
@@ -96,15 +97,19 @@ async function redeliver(database: Database, ids: string[], options: { url: stri
       const row = byId.get(id);
       if (!row) continue;
       const r = await sendSigned(row.body, { url: options.url, secret: options.secret, id: row.svix_id, timeoutMs: options.timeoutMs, headers: { 'user-agent': 'clerk-sync-replay' } });
-      const label = r.status === null ? 'unreachable' : String(r.status);
+      const label = r.status === null ? 'unreachable' : r.duplicate ? `${r.status} duplicate` : String(r.status);
       statuses[label] = (statuses[label] ?? 0) + 1;
       if (!isSuccess(r.status)) failed++;
+      if (r.duplicate) duplicates++;
       progress.add(1);
-      console.log(printable(`${row.svix_id} ${row.type} ${r.status ?? `unreachable (${r.error})`}`));
+      console.log(printable(`${row.svix_id} ${row.type} ${describeAnswer(r)}`));
     }
   }
   progress.done();
   console.error(`re-delivered ${ids.length} event${ids.length === 1 ? '' : 's'} to ${options.url}: ${Object.entries(statuses).map(([s, n]) => `${n} × ${s}`).join(', ') || 'none'}${failed ? `; ${failed} not answered 2xx` : ''}`);
+  if (duplicates > 0) {
+    console.error(`${duplicates} ${duplicates === 1 ? 'was' : 'were'} already stored there (same svix-id) and changed nothing; to process them again there, replay them where they are stored: \`clerk-sync replay <svix-id> --remote <that server>\``);
+  }
   return failed === 0;
 }
 

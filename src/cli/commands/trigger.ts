@@ -7,6 +7,8 @@ import { seededRandom, shuffle } from '../delivery/random.js';
 import { deliverOnSchedule, type AttemptReport, type Delivery } from '../delivery/schedule.js';
 import { formatDuration, SVIX_MAX_ATTEMPTS, SVIX_TIMEOUT_MS } from '../delivery/svix-schedule.js';
 import { duration, numberIn, positiveInt, secretOption } from '../options.js';
+import { describeAnswer } from '../delivery/send.js';
+import { printable } from '../printable.js';
 
 /** `--set [type:]path=value`: the type prefix limits it to events of that type (useful in scenarios). */
 function override(value: string, previous: FieldOverride[] = []): FieldOverride[] {
@@ -53,7 +55,8 @@ Steps share ids (the example payloads' ids refer to each other); "{{orgmem:secon
 makes a fresh id, the same wherever that placeholder recurs. Each step's timestamp and
 data.updated_at are 1 s after the previous step's, so the intended order survives --shuffle.
 
-Output: one line per attempt, "<svix-id> <type> <status>", plus what follows it (retry, duplicate).
+Output: one line per attempt, "<svix-id> <type> <status>" with the endpoint's error code and
+message when it refused, plus what follows it (retry, duplicate).
 Exit code: 0 when every delivery was answered 2xx in the end, 1 otherwise, 2 on usage errors.`;
 
 export function triggerCommand(): Command {
@@ -114,20 +117,26 @@ export function triggerCommand(): Command {
       if ((opts.shuffle || opts.duplicate) && !opts.json) console.error(`seed ${seed} (pass --seed ${seed} to repeat this order)`);
 
       const retry = opts.retry === true || opts.retrySpeed !== undefined;
+      // The copy of a message that goes out first is the original, whatever --shuffle did to the
+      // order; every later copy with its svix-id is the duplicate.
+      const firstSent = new Map<string, Delivery>();
       const onAttempt = (r: AttemptReport) => {
+        if (!firstSent.has(r.delivery.id)) firstSent.set(r.delivery.id, r.delivery);
+        const duplicate = firstSent.get(r.delivery.id) !== r.delivery;
         if (opts.json) {
           console.log(JSON.stringify({
-            svix_id: r.delivery.id, type: r.delivery.type, duplicate: r.delivery.duplicate === true, attempt: r.attempt, status: r.status, error: r.error,
+            svix_id: r.delivery.id, type: r.delivery.type, duplicate, attempt: r.attempt, status: r.status, error: r.error,
             ok: r.ok, duration_ms: Math.round(r.durationMs), svix_timestamp: r.timestamp, retry_in_ms: r.retry?.waitMs ?? null,
+            answered_duplicate: r.duplicate, error_code: r.rejection?.code ?? null, error_message: r.rejection?.message ?? null,
           }));
           return;
         }
         const notes: string[] = [];
-        if (r.delivery.duplicate) notes.push('duplicate');
+        if (duplicate) notes.push('duplicate');
         if (r.attempt > 1 || r.retry) notes.push(`attempt ${r.attempt}/${retry ? SVIX_MAX_ATTEMPTS : 1}`);
         if (r.retry) notes.push(`retry in ${formatDuration(r.retry.svixDelayMs)}${r.retry.waitMs !== r.retry.svixDelayMs ? ` (${formatDuration(r.retry.waitMs)} compressed)` : ''}`);
         else if (!r.ok && retry) notes.push('gave up');
-        console.log(`${r.delivery.id} ${r.delivery.type} ${r.status ?? `unreachable (${r.error})`}${notes.length ? `  ${notes.join(', ')}` : ''}`);
+        console.log(printable(`${r.delivery.id} ${r.delivery.type} ${describeAnswer(r)}${notes.length ? `  ${notes.join(', ')}` : ''}`));
       };
       const result = await deliverOnSchedule(deliveries, { url: opts.url, secret, timeoutMs: opts.timeout, delayMs: opts.delay, retry, retrySpeed: opts.retrySpeed, headers: { 'user-agent': 'clerk-sync-trigger' }, onAttempt });
 

@@ -8,6 +8,10 @@ export interface SendResult {
   durationMs: number;
   /** The svix-timestamp this attempt was signed with. */
   timestamp: number;
+  /** A rejection's `{ error: { code, message } }` (clerk-sync's, and any endpoint answering that shape), else null. */
+  rejection: { code: string; message: string } | null;
+  /** The endpoint answered 2xx with `duplicate: true`: it already had this svix-id and changed nothing. */
+  duplicate: boolean;
 }
 
 export interface SendOptions {
@@ -46,13 +50,31 @@ export async function sendSigned(body: string, options: SendOptions): Promise<Se
       redirect: 'manual',
       signal: AbortSignal.timeout(options.timeoutMs),
     });
-    await res.arrayBuffer().catch(() => undefined);
-    return { status: res.status, error: null, durationMs: performance.now() - started, timestamp: signed.timestamp };
+    const answer = await res.text().then(parseAnswer, () => null);
+    const rejection = !isSuccess(res.status) && typeof answer?.error?.code === 'string' ? { code: answer.error.code, message: String(answer.error.message ?? '') } : null;
+    return { status: res.status, error: null, durationMs: performance.now() - started, timestamp: signed.timestamp, rejection, duplicate: isSuccess(res.status) && answer?.duplicate === true };
   } catch (error) {
     const name = (error as Error).name;
     const why = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${options.timeoutMs} ms` : networkError(error);
-    return { status: null, error: why, durationMs: performance.now() - started, timestamp: signed.timestamp };
+    return { status: null, error: why, durationMs: performance.now() - started, timestamp: signed.timestamp, rejection: null, duplicate: false };
   }
 }
 
 export const isSuccess = (status: number | null): boolean => status !== null && status >= 200 && status < 300;
+
+/** A JSON answer's fields we read, or null when it is not JSON (any endpoint may answer anything). */
+function parseAnswer(text: string): { error?: { code?: unknown; message?: unknown }; duplicate?: unknown } | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** An attempt's answer in words: `401 invalid_signature: <message>`, `200 duplicate`, `unreachable (…)`. */
+export function describeAnswer(r: SendResult): string {
+  if (r.status === null) return `unreachable (${r.error})`;
+  if (r.rejection) return `${r.status} ${r.rejection.code}: ${r.rejection.message}`;
+  return r.duplicate ? `${r.status} duplicate (already stored there; changed nothing)` : String(r.status);
+}
