@@ -133,6 +133,17 @@ describe('clerk-sync doctor', () => {
     assert.match(check(report, 'route').fix!, /app\/api\/webhooks\/route\.ts serves \/api\/webhooks/);
   });
 
+  it('a wrong path on clerk-sync serve: not "POST accepted", the server\'s own hint, the path fix first', async () => {
+    const secret = newSecret();
+    const serve = await startServe(['--db', ':memory:'], { CLERK_WEBHOOK_SIGNING_SECRET: secret });
+    const { code, report, human } = await doctor(serve.url.replace('/api/webhooks', '/api/webhook'), secret);
+    assert.equal(code, 1);
+    assert.equal(status(report).method, 'skip');
+    assert.doesNotMatch(human, /POST is accepted/);
+    assert.match(check(report, 'route').verdict, /The server said: nothing at \/api\/webhook; Clerk webhooks go to POST \/api\/webhooks/);
+    assert.match(check(report, 'route').fix!, /^Check the URL in Clerk Dashboard/);
+  });
+
   it('405: the route does not accept POST', async () => {
     const url = await faultyServer((_req, _body, res) => res.writeHead(405, { allow: 'GET' }).end());
     const { code, report, human } = await doctor(url, newSecret());

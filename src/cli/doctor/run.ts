@@ -70,6 +70,17 @@ function snippet(body: string): string {
   return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat || '(empty body)';
 }
 
+/** The message of a JSON error answer (`{ error: { message } }`, `{ message }`), else the body. */
+function serverHint(body: string): string {
+  try {
+    const v = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof v.error === 'object' ? v.error?.message : v.message ?? v.error;
+    return typeof message === 'string' && message ? message : body;
+  } catch {
+    return body;
+  }
+}
+
 /** Clerk's middleware marks what it answered with x-clerk-auth-* headers. */
 function clerkAuthHeaders(a: ProbeAnswer): string | null {
   const status = header(a.headers, 'x-clerk-auth-status');
@@ -234,15 +245,21 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     skipRest('not checked: the endpoint does not accept POST.');
     return report(url.href);
   }
-  set('method', 'pass', `POST is accepted (HTTP ${first.status}).`);
+  // A 404 says nothing about the method: nothing (visible) is there to take it.
+  if (first.status === 404) set('method', 'skip', 'not known: nothing answered at this path (404; see route).');
+  else set('method', 'pass', `POST is accepted (HTTP ${first.status}).`);
 
   const clerkAuth = clerkAuthHeaders(first);
   if (!checks.has('route')) {
     if (first.status === 404) {
-      const why = clerkAuth
-        ? `Clerk's middleware answered (${clerkAuth}): auth.protect() answers 404 to signed-out requests, and Svix has no session.`
-        : 'either no route exists at this path, or middleware (such as Clerk\'s auth.protect(), which answers 404 to signed-out requests) hides it.';
-      set('route', 'fail', `a ${secret ? 'correctly signed ' : ''}POST got 404: ${why}`, `${MAKE_ROUTE_PUBLIC}\n\n${CHECK_ROUTE_EXISTS}`);
+      // Clerk's middleware marks its 404; without that mark, the likelier cause is a wrong path,
+      // and the server's own answer (clerk-sync's names its webhook path) says most.
+      const said = first.body.trim() ? ` The server said: ${snippet(serverHint(first.body))}` : '';
+      if (clerkAuth) {
+        set('route', 'fail', `a ${secret ? 'correctly signed ' : ''}POST got 404: Clerk's middleware answered (${clerkAuth}): auth.protect() answers 404 to signed-out requests, and Svix has no session.`, MAKE_ROUTE_PUBLIC);
+      } else {
+        set('route', 'fail', `a ${secret ? 'correctly signed ' : ''}POST got 404: either no route exists at this path, or middleware (such as Clerk's auth.protect(), which answers 404 to signed-out requests) hides it.${said}`, `${CHECK_ROUTE_EXISTS}\n\nIf the route does exist: ${MAKE_ROUTE_PUBLIC}`);
+      }
     } else if ((first.status === 401 || first.status === 403) && (clerkAuth || (secret && !SIGNATURE_WORDS.test(first.body)))) {
       set('route', 'fail', `a ${secret ? 'correctly signed ' : ''}POST got ${first.status}${clerkAuth ? ` from Clerk's middleware (${clerkAuth})` : ` with a body that says nothing about signatures (${snippet(first.body)})`}: the route is protected by authentication middleware.`, MAKE_ROUTE_PUBLIC);
     } else if (!secret) {
