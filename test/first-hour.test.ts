@@ -3,13 +3,16 @@
  * fix, and the right exit code (2 for configuration), never a stack trace or a silent success.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { runCli } from './support/cli.js';
 import { freshDatabaseUrl } from './support/db.js';
-import { tempDir } from './support/env.js';
+import { onFileEnd, tempDir, waitFor } from './support/env.js';
 
 describe('a mistyped --db is refused, not created (only serve, worker and migrate create one)', () => {
   const readers: string[][] = [['events', 'list'], ['events', 'show', 'msg_x'], ['replay', '--all'], ['purge', '--older-than', '30d'], ['backfill']];
@@ -49,3 +52,45 @@ describe('a mistyped --db is refused, not created (only serve, worker and migrat
   });
 });
 
+
+describe("the README's dashboard snippet", () => {
+  it('runs as written after the quick start: the token it prints signs in to the dashboard it starts', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Dashboard, admin API and metrics'));
+    const snippet = /```sh\n([\s\S]*?)```/.exec(section)![1]!;
+    assert.match(snippet, /--secret whsec_/, 'the secret was a flag in the quick start: the snippet must give it too');
+    // As written, with `npx clerk-sync` being this checkout's CLI and a free port instead of 8080
+    // (PORT is what --port defaults to; the quick start's server may still hold 8080 in a real run).
+    const script = snippet.replaceAll('npx clerk-sync', `${process.execPath} --import tsx ${fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))}`);
+    const port = await new Promise<number>((done) => {
+      const s = createNetServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => done(p));
+      });
+    });
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(tempDir(), 'dash.db') };
+    delete env.CLERK_SYNC_ADMIN_TOKEN;
+    delete env.CLERK_WEBHOOK_SIGNING_SECRET;
+    const child = spawn('bash', ['-c', script], { env, cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    onFileEnd(() => void child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const origin = `http://127.0.0.1:${port}`;
+    await waitFor(() => out.includes('clerk-sync is listening'), { timeoutMs: 20_000, what: `the snippet's server to listen:\n${out}` });
+    const token = /dashboard token: (\S+)/.exec(out)?.[1];
+    assert.ok(token && token.length >= 32, `the snippet prints the token:\n${out}`);
+    assert.match(out, new RegExp(`"dashboard":"${origin}/dashboard"`));
+    const res = await fetch(`${origin}/dashboard/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+      redirect: 'manual',
+    });
+    assert.equal(res.status, 303, 'signed in');
+    const cookie = res.headers.get('set-cookie')!.split(';', 1)[0]!;
+    const page = await fetch(`${origin}/dashboard/events`, { headers: { cookie } });
+    assert.equal(page.status, 200);
+    child.kill('SIGTERM');
+  });
+});
