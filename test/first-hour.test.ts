@@ -15,7 +15,7 @@ import { freshDatabaseUrl } from './support/db.js';
 import { onFileEnd, tempDir, waitFor } from './support/env.js';
 
 describe('a mistyped --db is refused, not created (only serve, worker and migrate create one)', () => {
-  const readers: string[][] = [['events', 'list'], ['events', 'show', 'msg_x'], ['replay', '--all'], ['purge', '--older-than', '30d'], ['backfill']];
+  const readers: string[][] = [['events', 'list'], ['events', 'show', 'msg_x'], ['replay', '--all'], ['purge', '--older-than', '30d'], ['backfill'], ['backup', join(tempDir(), 'copy.db')]];
 
   it('a missing SQLite file: every reading command exits 2 naming the path it looked at, and creates nothing', async () => {
     const typo = join(tempDir(), 'typo.db');

@@ -9,6 +9,7 @@ import { DEFAULT_DATABASE, openDatabase, sqlitePath, type Database, type OpenDat
 import { MIGRATION_TABLE } from '../store/migrate.js';
 import { isUnreachable } from '../store/errors.js';
 import { DIRECT_URL_ENV, POOL_MODE_ENV, type PgPoolMode } from '../store/pool-mode.js';
+import { PG_SCHEMA_ENV } from '../store/pg-schema.js';
 
 export const dbOption = () =>
   new Option('--db <url>', 'SQLite file path or postgres:// URL').env('DATABASE_URL').default(DEFAULT_DATABASE);
@@ -36,11 +37,15 @@ export const pgPoolModeOption = () =>
     .choices(['session', 'transaction'])
     .env(POOL_MODE_ENV);
 
+/** `--pg-schema clerk`: clerk-sync's tables, migrations and NOTIFY channel in that schema instead of `public`. */
+export const pgSchemaOption = () =>
+  new Option('--pg-schema <name>', "PostgreSQL schema for clerk-sync's tables (created by migrate/serve if missing); default public").env(PG_SCHEMA_ENV);
+
 export const directUrlOption = () => new Option('--direct-url <url>', 'PostgreSQL URL past the pooler, used for migrations and LISTEN').env(DIRECT_URL_ENV);
 
 /** The database options a command was given, for openDatabase. */
-export function pgSettings(opts: { pgPoolMode?: string; directUrl?: string }): Pick<OpenDatabaseOptions, 'pgPoolMode' | 'directUrl'> {
-  return { pgPoolMode: opts.pgPoolMode as PgPoolMode | undefined, directUrl: opts.directUrl };
+export function pgSettings(opts: { pgPoolMode?: string; directUrl?: string; pgSchema?: string }): Pick<OpenDatabaseOptions, 'pgPoolMode' | 'directUrl' | 'pgSchema'> {
+  return { pgPoolMode: opts.pgPoolMode as PgPoolMode | undefined, directUrl: opts.directUrl, pgSchema: opts.pgSchema };
 }
 
 export const secretOption = (what = 'signing secret (whsec_...); several separated by spaces or commas for rotation') =>

@@ -2,6 +2,7 @@ import { Kysely } from 'kysely';
 import { createLogger, type Logger } from '../log.js';
 import type { DialectName } from './dialect.js';
 import { driverUrl } from './pg-url.js';
+import { choosePgSchema, eventsChannel, PG_SCHEMA_ENV } from './pg-schema.js';
 import { choosePoolMode, DIRECT_URL_ENV, POOL_MODE_ENV, type PgPoolMode } from './pool-mode.js';
 import type { ClerkSyncDatabase } from './schema.js';
 import type { SqliteDurability } from './sqlite.js';
@@ -13,6 +14,8 @@ export interface Database {
   readonly description: string;
   /** PostgreSQL: how the URL reaches the server (see pool-mode.ts). Null on SQLite. */
   readonly poolMode: PgPoolMode | null;
+  /** PostgreSQL: the schema of clerk-sync's tables when not `public` (see pg-schema.ts). Null on SQLite and for `public`. */
+  readonly pgSchema: string | null;
   /**
    * Calls `onCommit` when another process commits new events (PostgreSQL LISTEN/NOTIFY). Null on
    * SQLite, where one process writes and notifies its own worker directly.
@@ -37,6 +40,8 @@ export interface OpenDatabaseOptions {
   pgPoolMode?: PgPoolMode;
   /** PostgreSQL only: a URL past the pooler, for migrations and LISTEN. Default $DIRECT_URL. */
   directUrl?: string;
+  /** PostgreSQL only: the schema for clerk-sync's tables. Default $CLERK_SYNC_PG_SCHEMA, else `public`. */
+  pgSchema?: string;
   /** Where warnings go (a pooler detected, a DIRECT_URL ignored); default: stderr. */
   logger?: Logger;
 }
@@ -53,7 +58,7 @@ export async function openDatabase(url: string = DEFAULT_DATABASE, options: Open
   const { openSqlite } = await import('./sqlite.js');
   const path = sqlitePath(url)!;
   const { db } = openSqlite(path, { durability: options.durability });
-  return { db, dialect: 'sqlite', description: `sqlite:${path}`, poolMode: null, subscribeToEvents: () => null, direct: (work) => work(db), close: () => db.destroy() };
+  return { db, dialect: 'sqlite', description: `sqlite:${path}`, poolMode: null, pgSchema: null, subscribeToEvents: () => null, direct: (work) => work(db), close: () => db.destroy() };
 }
 
 const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//i.test(url);
@@ -65,28 +70,30 @@ export function sqlitePath(url: string): string | null {
 
 async function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Promise<Database> {
   const { openPostgres } = await import('./postgres.js');
-  const { listen, EVENTS_CHANNEL } = await import('./postgres-listen.js');
+  const { listen } = await import('./postgres-listen.js');
   const logger = options.logger ?? createLogger('warn');
   const { mode } = choosePoolMode(url, options.pgPoolMode ?? process.env[POOL_MODE_ENV]);
   const given = usableDirectUrl(url, options.directUrl ?? process.env[DIRECT_URL_ENV], logger);
   const directUrl = given && driverUrl(given);
-  const postgres = openPostgres(driverUrl(url), { mode, logger, poolSize: options.poolSize, idleTimeoutMs: options.idleTimeoutMs });
+  const schema = choosePgSchema(options.pgSchema ?? process.env[PG_SCHEMA_ENV]);
+  const postgres = openPostgres(driverUrl(url), { mode, logger, schema, poolSize: options.poolSize, idleTimeoutMs: options.idleTimeoutMs });
   return {
     db: postgres.db,
     dialect: 'postgres',
-    description: redactUrl(url),
+    description: schema ? `${redactUrl(url)} (schema ${schema})` : redactUrl(url),
+    pgSchema: schema,
     get poolMode() {
       return postgres.mode;
     },
     // A transaction-mode pooler delivers notifications to no one in particular: LISTEN only
     // past it; without a direct URL the worker polls.
     subscribeToEvents: (onCommit, log) => {
-      if (directUrl) return listen(directUrl, EVENTS_CHANNEL, onCommit, log);
-      return postgres.mode === 'session' ? listen(driverUrl(url), EVENTS_CHANNEL, onCommit, log) : null;
+      if (directUrl) return listen(directUrl, eventsChannel(schema), onCommit, log);
+      return postgres.mode === 'session' ? listen(driverUrl(url), eventsChannel(schema), onCommit, log) : null;
     },
     async direct(work) {
       if (!directUrl) return work(postgres.db);
-      const direct = openPostgres(directUrl, { mode: 'session', logger, poolSize: 1 });
+      const direct = openPostgres(directUrl, { mode: 'session', logger, schema, poolSize: 1 });
       try {
         return await work(direct.db);
       } finally {

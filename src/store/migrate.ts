@@ -7,6 +7,7 @@ import { backfillMigration } from './migrations/003-backfill.js';
 import { adminMigration } from './migrations/004-admin.js';
 import { compressionMigration } from './migrations/005-compression.js';
 import { endedSessionsMigration } from './migrations/006-ended-sessions.js';
+import { schemaChannelMigration } from './migrations/007-schema-channel.js';
 
 /** Ordered by name; never rename or edit one that has shipped, add a new one. */
 function migrations(dialect: DialectName): Array<[name: string, migration: Migration]> {
@@ -17,6 +18,7 @@ function migrations(dialect: DialectName): Array<[name: string, migration: Migra
     ['004-admin', adminMigration(dialect)],
     ['005-compression', compressionMigration(dialect)],
     ['006-ended-sessions', endedSessionsMigration()],
+    ['007-schema-channel', schemaChannelMigration(dialect)],
   ];
 }
 
@@ -43,12 +45,15 @@ export async function migrateToLatest(database: Database): Promise<MigrationResu
 export async function migrateToLatest(db: Kysely<any>, dialect: DialectName): Promise<MigrationResult[]>;
 export async function migrateToLatest(target: Database | Kysely<any>, dialect?: DialectName): Promise<MigrationResult[]> {
   const [db, name] = 'direct' in target ? [null, target.dialect] : [target, dialect!];
+  const schema = 'direct' in target ? target.pgSchema : null;
   const all = migrations(name);
   const applied = await appliedMigrations(db ?? (target as Database).db);
   if (applied && all.every(([n]) => applied.has(n))) return [];
   const run = (on: Kysely<any>) =>
     on.transaction().execute(async (trx) => {
       if (name === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK)})`.execute(trx);
+      // A schema of its own (--pg-schema) is created here; search_path already names it.
+      if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(trx);
       await trx.schema
         .createTable(MIGRATION_TABLE)
         .ifNotExists()

@@ -1,8 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../log.js';
 
-export const EVENTS_CHANNEL = 'clerk_sync_events';
-
 /**
  * Keeps a dedicated connection LISTENing on `channel` and calls `onNotify` for each
  * notification. Reconnects with backoff when the server goes away; the worker's slow poll

@@ -16,6 +16,8 @@ export interface PostgresOptions {
   poolSize?: number;
   /** Close a connection idle this long (ms); default node-pg's 10 s. */
   idleTimeoutMs?: number;
+  /** The schema of clerk-sync's tables, when not `public` (pg-schema.ts): put first on search_path. */
+  schema?: string | null;
 }
 
 export interface Postgres {
@@ -86,8 +88,9 @@ class Connections implements PostgresPool {
       // Fail fast while the server is down: the receiver answers 503, the worker backs off.
       connectionTimeoutMillis: 5_000,
       // A startup parameter is session state: transaction mode sets it per transaction instead
-      // (the worker's `set local`), and poolers refuse it.
+      // (the worker's `set local`, the schema's below), and poolers refuse it.
       ...(this.#mode === 'session' ? { idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS } : {}),
+      ...(this.#mode === 'session' && this.#options.schema ? { options: `-c search_path=${this.#options.schema}` } : {}),
     });
     // A client losing its connection (server restart, failover) must not crash the process: idle
     // ones report through the pool, checked-out ones through themselves; the query in flight fails.
@@ -119,10 +122,27 @@ class Connections implements PostgresPool {
       release: (destroy?: boolean) => client.release(destroy || known.broken),
       query: (async (sql: unknown, parameters?: ReadonlyArray<unknown>) => {
         if (typeof sql !== 'string') return client.query(sql as never);
-        if (sql === BATCH) return this.#runBatch(client, known, parameters![0] as readonly Statement[]);
-        const result = await this.#query(client, known, sql, parameters as unknown[]);
-        if (sql === 'begin') known.inTransaction = true;
-        else if (sql === 'commit' || sql === 'rollback') known.inTransaction = false;
+        const run = () => (sql === BATCH ? this.#runBatch(client, known, parameters![0] as readonly Statement[]) : this.#query(client, known, sql, parameters as unknown[]));
+        // Through a transaction-mode pooler, no session setting survives: the schema goes on
+        // search_path in each transaction, and a lone statement gets a transaction of its own.
+        const schemaPath = this.#mode === 'transaction' && this.#options.schema ? `set local search_path to ${this.#options.schema}` : null;
+        if (schemaPath && !known.inTransaction && !/^(begin|start transaction|commit|rollback)\b/i.test(sql)) {
+          await client.query('begin');
+          try {
+            await client.query(schemaPath);
+            const result = await run();
+            await client.query('commit');
+            return result;
+          } catch (error) {
+            await client.query('rollback').catch(() => {});
+            throw error;
+          }
+        }
+        const result = await run();
+        if (/^(begin|start transaction)\b/i.test(sql)) {
+          known.inTransaction = true;
+          if (schemaPath) await client.query(schemaPath);
+        } else if (sql === 'commit' || sql === 'rollback') known.inTransaction = false;
         return result;
       }) as unknown as PostgresPoolClient['query'],
     };

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKFILL_RESOURCES, ClerkApi, ClerkApiError, DEFAULT_CLERK_API_URL, keyFingerprint, runBackfill, type BackfillResource } from '../backfill/index.js';
 import { createLogger } from '../../log.js';
 import { migrateToLatest } from '../../store/migrate.js';
-import { dbOption, directUrlOption, numberIn, openExistingDatabase, pgPoolModeOption, pgSettings, waitForDatabase } from '../options.js';
+import { dbOption, directUrlOption, numberIn, openExistingDatabase, pgPoolModeOption, pgSchemaOption, pgSettings, waitForDatabase } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
 import { formatDuration } from '../delivery/svix-schedule.js';
 
@@ -38,6 +38,7 @@ export function backfillCommand(): Command {
     .description('import existing users, organizations and memberships from Clerk\'s Backend API, never overwriting newer webhook data; resumable')
     .addOption(dbOption())
     .addOption(pgPoolModeOption())
+    .addOption(pgSchemaOption())
     .addOption(directUrlOption())
     .addOption(new Option('--secret-key <sk>', 'Clerk Secret Key (sk_live_... / sk_test_...)').env('CLERK_SECRET_KEY'))
     .addOption(new Option('--api-url <url>', 'Clerk Backend API base URL').default(DEFAULT_CLERK_API_URL))

@@ -4,7 +4,7 @@ import { getEvent, listEvents, MAX_PAGE_SIZE } from '../../inbox/browse.js';
 import type { RelatedRow } from '../../admin/wire.js';
 import { printable, printableJson } from '../printable.js';
 import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';
-import { dbOption, directUrlOption, numberIn, openExistingDatabase, pgPoolModeOption, pgSettings, positiveInt } from '../options.js';
+import { dbOption, directUrlOption, numberIn, openExistingDatabase, pgPoolModeOption, pgSchemaOption, pgSettings, positiveInt } from '../options.js';
 
 function time(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
@@ -58,6 +58,7 @@ export function eventsCommand(): Command {
     .description('list events, newest first')
     .addOption(dbOption())
     .addOption(pgPoolModeOption())
+    .addOption(pgSchemaOption())
     .addOption(directUrlOption())
     .addOption(new Option('--limit <n>', `at most n events (1-${MAX_PAGE_SIZE})`).default(50).argParser((v) => numberIn('--limit', 1, MAX_PAGE_SIZE)(String(positiveInt('--limit')(v)))))
     .option('--json', 'print JSON lines');
@@ -81,6 +82,7 @@ export function eventsCommand(): Command {
     .argument('<svix-id>')
     .addOption(dbOption())
     .addOption(pgPoolModeOption())
+    .addOption(pgSchemaOption())
     .addOption(directUrlOption())
     .option('--json', 'print JSON');
   addRemoteOptions(show);

@@ -1,13 +1,14 @@
 import { Command } from 'commander';
 import { openDatabase } from '../../store/database.js';
 import { migrateToLatest } from '../../store/migrate.js';
-import { dbOption, directUrlOption, pgPoolModeOption, pgSettings } from '../options.js';
+import { dbOption, directUrlOption, pgPoolModeOption, pgSchemaOption, pgSettings } from '../options.js';
 
 export function migrateCommand(): Command {
   return new Command('migrate')
     .description('create or update the clerk_* tables (safe to run from several processes at once)')
     .addOption(dbOption())
     .addOption(pgPoolModeOption())
+    .addOption(pgSchemaOption())
     .addOption(directUrlOption())
     .addHelpText('after', `
 Examples:

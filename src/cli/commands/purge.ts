@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PURGED_STATUSES, MIN_RETENTION_MS, purgeEvents, type PurgeableStatus } from '../../inbox/retention.js';
 import { recordAction } from '../../store/audit-log.js';
 import { createProgress } from '../progress.js';
-import { dbOption, directUrlOption, duration, openExistingDatabase, pgPoolModeOption, pgSettings } from '../options.js';
+import { dbOption, directUrlOption, duration, openExistingDatabase, pgPoolModeOption, pgSchemaOption, pgSettings } from '../options.js';
 
 const PURGEABLE: readonly PurgeableStatus[] = ['done', 'skipped', 'dead'];
 
@@ -15,6 +15,7 @@ export function purgeCommand(): Command {
     .addOption(new Option('--force', 'allow --older-than under 2 days (a purged event that Svix sends again is applied again, handlers included)'))
     .addOption(dbOption())
     .addOption(pgPoolModeOption())
+    .addOption(pgSchemaOption())
     .addOption(directUrlOption())
     .addHelpText('after', `
 Events still waiting (pending, failed) are never purged. To purge on a schedule, give serve or

@@ -10,7 +10,7 @@ import { Worker } from '../../worker/worker.js';
 import { describeAnswer, isSuccess, sendSigned } from '../delivery/send.js';
 import { SVIX_TIMEOUT_MS } from '../delivery/svix-schedule.js';
 import { addFilterOptions, addRemoteOptions, filterFrom, remoteClient } from '../event-filter.js';
-import { dbOption, directUrlOption, duration, openExistingDatabase, pgPoolModeOption, pgSettings, secretOption } from '../options.js';
+import { dbOption, directUrlOption, duration, openExistingDatabase, pgPoolModeOption, pgSchemaOption, pgSettings, secretOption } from '../options.js';
 import { printable } from '../printable.js';
 import { createProgress } from '../progress.js';
 
@@ -146,6 +146,7 @@ export function replayCommand(): Command {
     .argument('[svix-id...]', 'svix-id of each event to replay (or select with the options below)')
     .addOption(dbOption())
     .addOption(pgPoolModeOption())
+    .addOption(pgSchemaOption())
     .addOption(directUrlOption())
     .option('--all', 'every stored event (instead of ids or a filter)')
     .option('--to <url>', 're-deliver each selected event to this endpoint instead of processing it here')

@@ -9,7 +9,7 @@ import { openDatabase } from '../../store/database.js';
 import { storeProblem } from '../../store/errors.js';
 import { parseRetrySchedule } from '../../worker/retry-schedule.js';
 import { stopOnSignal } from '../shutdown.js';
-import { batchSizeOption, concurrencyOption, dbOption, directUrlOption, logLevelOption, pgPoolModeOption, pgSettings, port, positiveInt, retentionOption, retryScheduleOption, secretOption, waitForDatabase } from '../options.js';
+import { batchSizeOption, concurrencyOption, dbOption, directUrlOption, logLevelOption, pgPoolModeOption, pgSchemaOption, pgSettings, port, positiveInt, retentionOption, retryScheduleOption, secretOption, waitForDatabase } from '../options.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -18,6 +18,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--host <host>', 'address to listen on').env('HOST').default('0.0.0.0'))
     .addOption(dbOption())
     .addOption(pgPoolModeOption())
+    .addOption(pgSchemaOption())
     .addOption(directUrlOption())
     .addOption(secretOption())
     .addOption(new Option('--path <path>', 'webhook endpoint path').default(DEFAULT_WEBHOOK_PATH))

@@ -8,13 +8,14 @@ import { Worker } from '../../worker/worker.js';
 import { startRetentionJob } from '../../worker/retention-job.js';
 import { MIN_RETENTION_MS } from '../../inbox/retention.js';
 import { stopOnSignal } from '../shutdown.js';
-import { retentionOption, batchSizeOption, concurrencyOption, dbOption, directUrlOption, logLevelOption, pgPoolModeOption, pgSettings, positiveInt, retryScheduleOption, waitForDatabase } from '../options.js';
+import { retentionOption, batchSizeOption, concurrencyOption, dbOption, directUrlOption, logLevelOption, pgPoolModeOption, pgSchemaOption, pgSettings, positiveInt, retryScheduleOption, waitForDatabase } from '../options.js';
 
 export function workerCommand(): Command {
   return new Command('worker')
     .description('process stored events only (run next to `serve --no-worker` receivers, any number of machines)')
     .addOption(dbOption())
     .addOption(pgPoolModeOption())
+    .addOption(pgSchemaOption())
     .addOption(directUrlOption())
     .addOption(concurrencyOption(2))
     .addOption(batchSizeOption())
