@@ -94,3 +94,16 @@ describe("the README's dashboard snippet", () => {
     child.kill('SIGTERM');
   });
 });
+
+describe('docs links work from an installed package', () => {
+  it("--help and messages link the repository's docs (docs/ is not in the package), and that is the package's repository", async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { repository: { url: string }; files: string[] };
+    assert.ok(!pkg.files.some((f) => f.startsWith('docs')), 'docs/ is not shipped');
+    const repo = pkg.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+    const { DOCS_URL } = await import('../src/docs-link.js');
+    assert.equal(DOCS_URL, `${repo}/blob/main/docs`);
+    const help = await runCli(['--help']);
+    assert.match(help.stdout, new RegExp(`${DOCS_URL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/cli\\.md`));
+    assert.doesNotMatch(help.stdout, /(^|\s)docs\/cli\.md/);
+  });
+});

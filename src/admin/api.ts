@@ -8,6 +8,7 @@ import { isEntityKind, listEntities, relatedRows, ENTITY_KINDS } from './entitie
 import { HttpError, json, readJson } from './http.js';
 import { FILTER_PARAMS } from './wire.js';
 import type { ReplayJobs } from './replay-jobs.js';
+import { docsLink } from '../docs-link.js';
 
 export interface ApiContext {
   database: Database;
@@ -86,7 +87,7 @@ export async function handleApi(request: Request, path: string, ctx: ApiContext)
     allow(method, 'GET');
     return json(200, { actions: await recentActions(ctx.database, intParam(url.searchParams, 'limit') ?? 50) });
   }
-  throw new HttpError(404, 'not_found', `no admin API route ${method} /api/admin/${segments.join('/')}; see docs/api.md`);
+  throw new HttpError(404, 'not_found', `no admin API route ${method} /api/admin/${segments.join('/')}; see ${docsLink('api.md')}`);
 }
 
 function allow(method: string, expected: string): void {

@@ -37,7 +37,7 @@ export function filterFrom(opts: { status?: string[]; type?: string[]; since?: n
 /** `--remote <url> --token <t>`: work on a running clerk-sync through its admin API instead of a database. */
 export function addRemoteOptions(command: Command): Command {
   return command
-    .option('--remote <url>', 'a running clerk-sync (its admin API, docs/api.md) instead of --db, e.g. https://sync.example.com')
+    .option('--remote <url>', 'a running clerk-sync (its admin API) instead of --db, e.g. https://sync.example.com')
     .addOption(new Option('--token <token>', 'admin token of --remote').env(ADMIN_TOKEN_ENV));
 }
 

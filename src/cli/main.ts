@@ -14,6 +14,7 @@ import { triggerCommand } from './commands/trigger.js';
 import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 import { DatabaseConfigError, explainConnectionError } from '../store/pg-url.js';
+import { docsLink } from '../docs-link.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -29,7 +30,7 @@ Examples:
   $ clerk-sync replay --status dead --since 2h
   $ CLERK_SECRET_KEY=sk_live_... clerk-sync backfill
 
-Every command has --help with examples. docs/cli.md documents them all.`)
+Every command has --help with examples. All of them, in detail: ${docsLink('cli.md')}`)
   .addCommand(serveCommand())
   .addCommand(workerCommand())
   .addCommand(migrateCommand())

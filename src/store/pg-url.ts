@@ -3,6 +3,7 @@
  * connection errors turned into what is wrong with the URL or the server and the fix.
  */
 import { errorCode } from './errors.js';
+import { docsLink } from '../docs-link.js';
 
 /** The database was misconfigured (URL, credentials, TLS): retrying will not help, fixing will. */
 export class DatabaseConfigError extends Error {}
@@ -75,7 +76,7 @@ function fixFor(code: string, said: string): string | null {
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      return "the server's TLS certificate is not signed by a CA this machine trusts: give the provider's CA certificate with sslrootcert=/path/to/ca.pem in the URL (or NODE_EXTRA_CA_CERTS), or use sslmode=require to encrypt without verifying (see docs/deploy.md, TLS)";
+      return `the server's TLS certificate is not signed by a CA this machine trusts: give the provider's CA certificate with sslrootcert=/path/to/ca.pem in the URL (or NODE_EXTRA_CA_CERTS), or use sslmode=require to encrypt without verifying (see ${docsLink('deploy.md#postgresql-urls-and-tls')})`;
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return "the server's TLS certificate is for another host name: connect with the host name the certificate names, or use sslmode=verify-ca with sslrootcert";
   }

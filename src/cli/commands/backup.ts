@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { sqlitePath } from '../../store/database.js';
 import { createProgress, type Progress } from '../progress.js';
 import { dbOption, openExistingDatabase } from '../options.js';
+import { docsLink } from '../../docs-link.js';
 
 /** Below this size the copy takes well under a second: no progress line. */
 const PROGRESS_FROM_BYTES = 16 * 1024 * 1024;
@@ -30,7 +31,7 @@ Examples:
     .action(async (destArg: string, opts: { db: string; force?: boolean }) => {
       const path = sqlitePath(opts.db);
       if (path === null) {
-        throw new InvalidArgumentError('backup copies a SQLite database; --db (or DATABASE_URL) is a PostgreSQL URL: use pg_dump (see docs/deploy.md#backups)');
+        throw new InvalidArgumentError(`backup copies a SQLite database; --db (or DATABASE_URL) is a PostgreSQL URL: use pg_dump (see ${docsLink('deploy.md#backups')})`);
       }
       if (path === ':memory:') throw new InvalidArgumentError('--db is :memory:, which lives only inside its process: there is nothing on disk to back up');
       const source = resolve(path);
