@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { eventFixture } from '../src/events/fixtures.js';
 import { ADMIN_TOKEN, startAdminService, type AdminService } from './support/admin.js';
 import { testTargets } from './support/db.js';
+import { tempDir } from './support/env.js';
+import { executable, requireForFile } from './support/prerequisites.js';
 
 /**
  * The dashboard in real headless Chromium (Debian's `chromium` package) against the real service:
@@ -17,7 +17,8 @@ import { testTargets } from './support/db.js';
  */
 
 const CHROMIUM = process.env.CLERK_SYNC_CHROMIUM ?? '/usr/bin/chromium';
-const IMG_DIR = process.env.UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../docs/img/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'clerk-sync-shots-'))}/`;
+requireForFile('test/dashboard-e2e.test.ts (the dashboard in a real browser)', executable(CHROMIUM, 'Chromium', 'apt-get install chromium, or set CLERK_SYNC_CHROMIUM to a Chromium or Chrome binary'));
+const IMG_DIR = process.env.UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../docs/img/', import.meta.url)) : `${tempDir()}/`;
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
 

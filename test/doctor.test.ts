@@ -11,6 +11,7 @@ import { describeRedirect } from '../src/cli/doctor/run.js';
 import { createVerifier } from '../src/verify/index.js';
 import { runCli, startServe } from './support/cli.js';
 import { newSecret, onFileEnd, tempDir } from './support/env.js';
+import { requireForTest, tool } from './support/prerequisites.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -294,6 +295,7 @@ describe('clerk-sync doctor', () => {
   });
 
   it('unreachable: connection refused, DNS, TLS', async () => {
+    requireForTest('the TLS part of this test (a self-signed certificate)', tool('openssl', 'apt-get install openssl'));
     const closed = await faultyServer(() => undefined);
     const port = new URL(closed).port;
     // A port nothing listens on: find one by closing a server.

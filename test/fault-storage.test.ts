@@ -14,8 +14,11 @@ import { openDatabase } from '../src/store/database.js';
 import { signWebhook } from '../src/verify/index.js';
 import { startServe, type ServeProcess } from './support/cli.js';
 import { newSecret, waitFor } from './support/env.js';
-import { ext4Disk, tinyTmpfs } from './support/fault-disk.js';
+import { ext4Disk, faultDiskPrerequisites, tinyTmpfs } from './support/fault-disk.js';
 import { healthz, isRunning, logLines, sendUser, stopServe, type Sent } from './support/fault-serve.js';
+import { requireForFile } from './support/prerequisites.js';
+
+requireForFile('test/fault-storage.test.ts (real disk faults: a full tmpfs, an ext4 image gone read-only)', ...faultDiskPrerequisites());
 
 interface Ledger {
   /** svix-id -> user id of every event answered 200. */

@@ -1,18 +1,30 @@
 import { randomBytes } from 'node:crypto';
+import { relative } from 'node:path';
+import { describe } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { openDatabase } from '../../src/store/database.js';
 import type { DialectName } from '../../src/store/dialect.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { onFileEnd, tempDbPath } from './env.js';
-import { startPgBouncer, type PgBouncer } from './pgbouncer.js';
+import { PGBOUNCER, startPgBouncer, type PgBouncer } from './pgbouncer.js';
+import { executable, need, postgresUserIfRoot, requireForFile } from './prerequisites.js';
 
-/** Where tests create their PostgreSQL databases; the server must be reachable (tests fail, never skip). */
+/**
+ * Where tests create their PostgreSQL databases; the server must be reachable (tests fail, never
+ * skip). `npm test` (scripts/test.mjs) starts a throwaway server when nothing answers here.
+ */
 export const TEST_PG_URL = process.env.CLERK_SYNC_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** The targets CLERK_SYNC_TEST_DIALECTS lists, or `fallback` when it is not set. */
+function listed(fallback: string): TestTarget[] {
+  const list = (process.env.CLERK_SYNC_TEST_DIALECTS ?? fallback).split(',').map((s) => s.trim());
+  return list.filter((d): d is TestTarget => d === 'sqlite' || d === 'postgres' || d === 'pgbouncer');
+}
 
 /** Both dialects unless narrowed, e.g. CLERK_SYNC_TEST_DIALECTS=sqlite for a quick local run. */
 export function testDialects(): DialectName[] {
-  const list = (process.env.CLERK_SYNC_TEST_DIALECTS ?? 'sqlite,postgres').split(',').map((s) => s.trim());
-  return list.filter((d): d is DialectName => d === 'sqlite' || d === 'postgres');
+  return needing(listed('sqlite,postgres').filter((d): d is DialectName => d !== 'pgbouncer'));
 }
 
 /**
@@ -23,8 +35,37 @@ export type TestTarget = DialectName | 'pgbouncer';
 
 /** testDialects() and, unless CLERK_SYNC_TEST_DIALECTS leaves it out, `pgbouncer`. */
 export function testTargets(): TestTarget[] {
-  const list = (process.env.CLERK_SYNC_TEST_DIALECTS ?? 'sqlite,postgres,pgbouncer').split(',').map((s) => s.trim());
-  return list.filter((d): d is TestTarget => d === 'sqlite' || d === 'postgres' || d === 'pgbouncer');
+  return needing(listed('sqlite,postgres,pgbouncer'));
+}
+
+/**
+ * describe() for a suite that runs only on PostgreSQL, directly or through PgBouncer: when
+ * CLERK_SYNC_TEST_DIALECTS leaves that target out (e.g. `=sqlite`), it registers nothing.
+ */
+export function describeOn(target: 'postgres' | 'pgbouncer', name: string, fn: () => void): void {
+  if (!listed('sqlite,postgres,pgbouncer').includes(target)) return;
+  needing([target]);
+  describe(name, fn);
+}
+
+const checked = new Set<string>();
+/**
+ * What the targets a file runs on need is checked once per file, as it registers its tests: it
+ * fails with one line if PostgreSQL could not be had (scripts/test.mjs puts the reason in
+ * CLERK_SYNC_TEST_PG_UNAVAILABLE) or PgBouncer is not installed.
+ */
+function needing<T extends TestTarget>(targets: T[]): T[] {
+  const file = process.argv[1] ? relative(fileURLToPath(new URL('../../', import.meta.url)), process.argv[1]) : 'this test file';
+  const unavailable = process.env.CLERK_SYNC_TEST_PG_UNAVAILABLE;
+  if (targets.some((t) => t !== 'sqlite') && unavailable && !checked.has('postgres')) {
+    checked.add('postgres');
+    requireForFile(`${file} (PostgreSQL tests; CLERK_SYNC_TEST_DIALECTS=sqlite leaves them out)`, need(() => `PostgreSQL: ${unavailable}`));
+  }
+  if (targets.includes('pgbouncer' as T) && !checked.has('pgbouncer')) {
+    checked.add('pgbouncer');
+    requireForFile(`${file} (PgBouncer tests; CLERK_SYNC_TEST_DIALECTS=sqlite,postgres leaves them out)`, executable(PGBOUNCER, 'PgBouncer', 'apt-get install pgbouncer'), postgresUserIfRoot());
+  }
+  return targets;
 }
 
 /** The SQL dialect a target speaks. */

