@@ -7,7 +7,7 @@ import { POSTGRES } from '../src/store/dialect.js';
 import { SqlWriter } from '../src/store/sql-writer.js';
 import { entityKeys, takeEntities } from '../src/sync/entity-locks.js';
 import { lockParent } from '../src/sync/parent-locks.js';
-import { freshDatabaseUrl } from './support/db.js';
+import { describeOn, freshDatabaseUrl } from './support/db.js';
 
 const names = (type: string, data: unknown) => entityKeys(type, data).map((k) => `${k.table}:${k.id}`);
 
@@ -45,7 +45,7 @@ describe('entity keys', () => {
   });
 });
 
-describe('takeEntities [postgres]', () => {
+describeOn('postgres', 'takeEntities [postgres]', () => {
   it('leaves the events whose entity another transaction holds, without waiting, and holds them as lockParent does', async () => {
     const database = await openDatabase(await freshDatabaseUrl('postgres'));
     try {

@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import { runCli } from './support/cli.js';
-import { TEST_PG_URL } from './support/db.js';
+import { describeOn, TEST_PG_URL } from './support/db.js';
 import { newSecret, tempDir } from './support/env.js';
-import { privateCluster } from './support/pg-cluster.js';
+import { postgresServerPrograms, privateCluster } from './support/pg-cluster.js';
+import { requireForFile, tool } from './support/prerequisites.js';
 
 const PASSWORD = 's3cret#/pw';
 
@@ -21,7 +22,8 @@ function expectConfigError(r: { code: number | null; stderr: string }, pattern: 
   assert.doesNotMatch(r.stderr, /SECURITY WARNING|    at /);
 }
 
-describe('PostgreSQL connection problems name the fix', () => {
+describeOn('postgres', 'PostgreSQL connection problems name the fix', () => {
+  requireForFile('test/pg-connection.test.ts (a private PostgreSQL cluster with a password and TLS)', ...postgresServerPrograms(), tool('openssl', 'apt-get install openssl'));
   let port = 0;
   let certFile = '';
   before(async () => {

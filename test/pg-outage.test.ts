@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import pg from 'pg';
 import { eventFixture } from '../src/events/fixtures.js';
 import { signWebhook } from '../src/verify/index.js';
 import { startServe } from './support/cli.js';
 import { newSecret, waitFor } from './support/env.js';
-import { privateCluster } from './support/pg-cluster.js';
+import { describeOn } from './support/db.js';
+import { postgresServerPrograms, privateCluster } from './support/pg-cluster.js';
+import { requireForFile } from './support/prerequisites.js';
 
-describe('PostgreSQL outage', () => {
+describeOn('postgres', 'PostgreSQL outage', () => {
+  requireForFile('test/pg-outage.test.ts (a private PostgreSQL cluster it stops and starts)', ...postgresServerPrograms());
   it('answers 503 with Retry-After while the database is down, stays up, and loses nothing when it returns', async () => {
     const cluster = await privateCluster();
     const secret = newSecret();

@@ -12,7 +12,7 @@ import type { Logger } from '../src/log.js';
 import { openDatabase, type Database } from '../src/store/database.js';
 import { migrateToLatest, pendingMigrations } from '../src/store/migrate.js';
 import { choosePoolMode } from '../src/store/pool-mode.js';
-import { freshDatabaseUrl, TEST_PG_URL } from './support/db.js';
+import { describeOn, freshDatabaseUrl, TEST_PG_URL } from './support/db.js';
 import { newSecret, onFileEnd, waitFor } from './support/env.js';
 import { startPgBouncer } from './support/pgbouncer.js';
 import { startService } from './support/service.js';
@@ -57,7 +57,7 @@ describe('pool mode detection', () => {
   });
 });
 
-describe('through PgBouncer in transaction mode', () => {
+describeOn('pgbouncer', 'through PgBouncer in transaction mode', () => {
   it('a plain URL: the refused startup parameter switches to pooled mode, with one warning naming the setting', async () => {
     const bouncer = await startPgBouncer(server());
     const { pooled } = await pooledDatabase(bouncer);

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { eventFixture } from '../src/events/fixtures.js';
 import { signWebhook } from '../src/verify/sign.js';
 import { runCli, startServe } from './support/cli.js';
-import { freshDatabaseUrl, type TestTarget } from './support/db.js';
+import { describeOn, freshDatabaseUrl, testTargets } from './support/db.js';
 import { newSecret, waitFor } from './support/env.js';
 
 async function query<T = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
@@ -34,7 +34,7 @@ async function deliver(url: string, secret: string, firstName: string): Promise<
   return event.data.id;
 }
 
-for (const target of ['postgres', 'pgbouncer'] as TestTarget[]) {
+for (const target of testTargets().filter((t) => t !== 'sqlite')) {
   describe(`--pg-schema clerk [${target}]`, () => {
     it('migrate puts every table, the migrations table included, in the schema and none in public', async () => {
       const url = await freshDatabaseUrl(target);
@@ -68,7 +68,7 @@ for (const target of ['postgres', 'pgbouncer'] as TestTarget[]) {
   });
 }
 
-describe('--pg-schema: the NOTIFY channel is the schema\'s own', () => {
+describeOn('postgres', '--pg-schema: the NOTIFY channel is the schema\'s own', () => {
   it('an insert into clerk.clerk_webhook_events notifies clerk_sync_events_clerk, not clerk_sync_events', async () => {
     const url = await freshDatabaseUrl('postgres');
     assert.equal((await runCli(['migrate', '--db', url, '--pg-schema', 'clerk'])).code, 0);

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { signWebhook } from '../src/verify/sign.js';
 import { eventFixture } from '../src/events/fixtures.js';
 import { runCli, startLongRunningServe, startServe } from './support/cli.js';
-import { freshDatabaseUrl } from './support/db.js';
+import { describeOn, freshDatabaseUrl } from './support/db.js';
 import { newSecret, onFileEnd, waitFor } from './support/env.js';
 
 /** A TCP forwarder to the test PostgreSQL that can be opened later: "the database comes up". */
@@ -54,7 +54,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-describe('serve listens while its database is unreachable', () => {
+describeOn('postgres', 'serve listens while its database is unreachable', () => {
   it('healthz 200, readyz 503 with the reason, the webhook 503 + Retry-After; then it catches up by itself', async () => {
     const url = new URL(await freshDatabaseUrl('postgres'));
     const forwarder = tcpForwarder(url.href);
