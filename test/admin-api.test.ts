@@ -103,6 +103,9 @@ for (const dialect of testTargets()) {
       assert.equal(related[0]!.table, 'clerk_users');
       assert.equal(related[0]!.row.id, userId);
       assert.equal(typeof related[0]!.row.payload, 'object', 'JSON columns come back parsed on both dialects');
+      for (const column of ['banned', 'locked', 'two_factor_enabled', 'password_enabled']) {
+        assert.equal(typeof related[0]!.row[column], 'boolean', `${column} is a boolean on both dialects, not SQLite's 0/1`);
+      }
       await assert.rejects(client.showEvent('msg_missing'), (e: AdminClientError) => e.code === 'not_found' && /no stored event has svix-id msg_missing/.test(e.message));
     });
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { BrowseInputError, MAX_PAGE_SIZE } from '../inbox/browse.js';
+import { BOOLEAN_COLUMNS } from '../store/boolean-columns.js';
 import type { Database } from '../store/database.js';
 import type { ClerkSyncDatabase } from '../store/schema.js';
 import type { RelatedRow } from './wire.js';
@@ -66,7 +67,7 @@ export async function relatedRows(database: Database, entityId: string | null): 
   return found.filter((f): f is { table: keyof ClerkSyncDatabase; row: Record<string, unknown> } => f !== null);
 }
 
-/** JSON text columns parsed (SQLite stores them as text), so both dialects answer the same. */
+/** JSON text columns parsed and booleans as booleans (SQLite stores text and 0/1), so both dialects answer the same. */
 function plain(row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) {
@@ -76,7 +77,8 @@ function plain(row: Record<string, unknown>): Record<string, unknown> {
         continue;
       } catch {}
     }
-    out[k] = typeof v === 'bigint' ? Number(v) : v;
+    if (typeof v === 'number' && BOOLEAN_COLUMNS.has(k) && (v === 0 || v === 1)) out[k] = v === 1;
+    else out[k] = typeof v === 'bigint' ? Number(v) : v;
   }
   return out;
 }

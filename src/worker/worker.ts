@@ -282,7 +282,7 @@ export class Worker {
         if (careful) {
           const result = await this.#batchCarefully(writer, claimed, reports);
           const processed = new Set(reports.map((r) => r.svixId));
-          await redactEventsOfDeletedUsers(writer, claimed.filter((c) => processed.has(c.row.svix_id)).map(concerns));
+          await this.#redactCarefully(writer, claimed.filter((c) => processed.has(c.row.svix_id)).map(concerns));
           return result;
         }
         const rows = await takeEntities(trx, this.#dialect, claimed.map((c) => ({ item: c, keys: keysOf(c.parsed) })));
@@ -345,6 +345,23 @@ export class Worker {
    * (its entities' try-locks, its writes, its outcome), so nothing one event holds can fail
    * another. An event whose entities another worker holds stays pending.
    */
+  /**
+   * The late-arrival erasure of a careful batch, under its own savepoint: if it fails (logged),
+   * the events are still recorded as processed, and keep their bodies until retention or
+   * `clerk-sync purge` removes them.
+   */
+  async #redactCarefully(writer: SqlWriter, concerning: ReturnType<typeof concerns>[]): Promise<void> {
+    const trx = writer.db as Transaction<ClerkSyncDatabase>;
+    await sql`savepoint clerk_sync_redact`.execute(trx);
+    try {
+      await redactEventsOfDeletedUsers(writer, concerning);
+      await sql`release savepoint clerk_sync_redact`.execute(trx);
+    } catch (error) {
+      await sql`rollback to savepoint clerk_sync_redact`.execute(trx);
+      this.#log.warn('could not redact the processed events of deleted users; they keep their bodies for now', { error: errorMessage(error) });
+    }
+  }
+
   async #batchCarefully(writer: SqlWriter, claimed: Claimed[], reports: ProcessedInfo[]): Promise<BatchResult> {
     const deadline = performance.now() + this.#batchBudgetMs;
     let held = 0;
