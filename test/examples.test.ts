@@ -37,8 +37,13 @@ async function sh(cwd: string, command: string, args: string[], timeoutMs: numbe
   }
 }
 
-/** `npm install` in an example, serialized with every other npm run on this machine. */
-const npmInstall = (dir: string) => sh(dir, 'flock', [NPM_LOCK, 'npm', 'install', '--no-audit', '--no-fund', '--loglevel=error'], 240_000);
+/**
+ * `npm install` in an example, serialized with every other npm run on this machine. The example's
+ * package-lock.json pins what is installed, but it also records this checkout's package.json
+ * (the example depends on file:../..), so any change there would make npm rewrite that tracked
+ * file: --no-save reads the lock and never writes it.
+ */
+const npmInstall = (dir: string) => sh(dir, 'flock', [NPM_LOCK, 'npm', 'install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error'], 240_000);
 
 interface Running {
   url: string;
