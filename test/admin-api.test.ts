@@ -168,6 +168,11 @@ for (const dialect of testTargets()) {
       assert.equal(sum('received'), 3 + 1 + 5 + 7, 'everything received in the window');
       assert.equal(sum('dead'), 6, 'the 6 attempts that went dead');
       assert.equal(sum('processed'), 3 + 1 + 5, 'first-time successes and the replays');
+      // Processed counts events, not attempts: processing a done event again adds none.
+      const again = (await client.listEvents({ statuses: ['done'] }, { limit: 1 })).events[0]!.svix_id;
+      assert.equal((await client.replayEvent(again, { waitMs: 10_000 })).status, 'done');
+      const after = await client.stats({ since: Date.now() - 2 * 3600_000, bucket: 60_000 });
+      assert.equal(after.buckets.reduce((a, b) => a + b.processed, 0), sum('processed'));
       assert.ok(stats.lag_avg_ms !== null && stats.lag_avg_ms >= 0);
       assert.equal(stats.buckets.at(-1)!.backlog, 0);
       assert.equal((await svc.api('/api/admin/stats?bucket=10')).status, 400);

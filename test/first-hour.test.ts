@@ -3,14 +3,14 @@
  * fix, and the right exit code (2 for configuration), never a stack trace or a silent success.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { runCli } from './support/cli.js';
+import { runCli, startServe } from './support/cli.js';
 import { freshDatabaseUrl, testDialects } from './support/db.js';
 import { onFileEnd, tempDir, waitFor } from './support/env.js';
 
@@ -107,5 +107,23 @@ describe('docs links work from an installed package', () => {
     const help = await runCli(['--help']);
     assert.match(help.stdout, new RegExp(`${DOCS_URL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/cli\\.md`));
     assert.doesNotMatch(help.stdout, /(^|\s)docs\/cli\.md/);
+  });
+});
+
+describe('events list at a terminal', () => {
+  it('has column headers on a terminal, and none when piped', async () => {
+    const db = join(tempDir(), 'list.db');
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const serve = await startServe(['--db', db, '--secret', secret]);
+    assert.equal((await runCli(['trigger', 'user.created', '--url', serve.url, '--secret', secret])).code, 0);
+    const cli = `${process.execPath} --import tsx ${fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))}`;
+    // `script` gives the command a pseudo-terminal, as a person's shell would.
+    const tty = execFileSync('script', ['-qc', `${cli} events list --db ${db}`, '/dev/null'], { cwd: fileURLToPath(new URL('..', import.meta.url)), env: { ...process.env, NODE_OPTIONS: '' } }).toString();
+    const lines = tty.split(/\r?\n/).filter(Boolean);
+    assert.match(lines[0]!, /^RECEIVED +SVIX-ID +TYPE +STATUS +ATTEMPTS +LAST ERROR$/);
+    assert.match(lines[1]!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +msg_\S+ +user\.created +(pending|done) +[01]$/);
+    const piped = await runCli(['events', 'list', '--db', db]);
+    assert.equal(piped.stdout.trim().split('\n').length, 1, 'piped: one line per event, no header');
+    serve.child.kill('SIGTERM');
   });
 });

@@ -18,7 +18,7 @@ export interface StatsBucket {
   start: number;
   /** Events stored. */
   received: number;
-  /** Attempts that applied (`done`) or skipped an event. */
+  /** Events finished in this bucket as `done` or `skipped` (each event once, however many attempts it took; replays count again). */
   processed: number;
   /** Attempts that failed and will be retried. */
   failed: number;
@@ -89,7 +89,8 @@ export async function eventStats(database: Database, options: StatsOptions = {})
       from clerk_webhook_attempts a join clerk_webhook_events e on e.svix_id = a.svix_id
       where a.started_at >= ${start} and ${FIRST_ATTEMPT} group by 1`.execute(db),
     // Finished events by finishing bucket, and those received before the window but finished in it.
-    sql<{ b: number; n: number; before: number }>`select (processed_at / ${b}) * ${b} as b, count(*) as n,
+    sql<{ b: number; n: number; ok: number; before: number }>`select (processed_at / ${b}) * ${b} as b, count(*) as n,
+      sum(case when status in ('done', 'skipped') then 1 else 0 end) as ok,
       sum(case when received_at < ${start} then 1 else 0 end) as before
       from clerk_webhook_events where processed_at >= ${start} and status in ('done', 'skipped', 'dead') group by 1`.execute(db),
     db.selectFrom('clerk_webhook_events').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', [...WAITING]).where('received_at', '<', start).executeTakeFirstOrThrow(),
@@ -107,8 +108,7 @@ export async function eventStats(database: Database, options: StatsOptions = {})
   for (const r of attempts.rows) {
     const x = at(r.b);
     if (!x) continue;
-    if (r.outcome === 'done' || r.outcome === 'skipped') x.processed += Number(r.n);
-    else if (r.outcome === 'failed') x.failed += Number(r.n);
+    if (r.outcome === 'failed') x.failed += Number(r.n);
     else if (r.outcome === 'dead') x.dead += Number(r.n);
   }
   let lagSum = 0;
@@ -127,6 +127,8 @@ export async function eventStats(database: Database, options: StatsOptions = {})
   let finishedBeforeStartReceivedBefore = 0;
   for (const r of finishedLater.rows) {
     finishedIn.set(Number(r.b), Number(r.n));
+    const x = at(r.b);
+    if (x) x.processed = Number(r.ok);
     finishedBeforeStartReceivedBefore += Number(r.before);
   }
   let backlog = Number(waitingThen.n) + finishedBeforeStartReceivedBefore;

@@ -16,9 +16,12 @@ function printList(events: EventSummary[], json: boolean): void {
     return;
   }
   if (events.length === 0) return console.log('no events match');
+  const line = (received: string, svixId: string, type: string, status: string, attempts: string, error: string) =>
+    `${received.padEnd(20)}  ${svixId.padEnd(32)} ${type.padEnd(34)} ${status.padEnd(10)} ${attempts.padStart(8)}${error ? `  ${error}` : ''}`;
+  // Column names for a person at a terminal; piped output stays one line per event.
+  if (process.stdout.isTTY) console.log(line('RECEIVED', 'SVIX-ID', 'TYPE', 'STATUS', 'ATTEMPTS', 'LAST ERROR'));
   for (const r of events) {
-    const err = r.last_error ? `  ${printable(r.last_error.slice(0, 80))}` : '';
-    console.log(`${time(r.received_at)}  ${printable(r.svix_id).padEnd(32)} ${printable(r.type).padEnd(34)} ${r.status.padEnd(10)} ${String(r.attempts).padStart(2)}${err}`);
+    console.log(line(time(r.received_at), printable(r.svix_id), printable(r.type), r.status, String(r.attempts), r.last_error ? printable(r.last_error.slice(0, 80)) : ''));
   }
 }
 

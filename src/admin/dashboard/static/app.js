@@ -514,8 +514,9 @@ async function bulkReplay(f, area) {
     label.textContent = `Failed after ${fmtNum(job.requeued)} of ${fmtNum(job.total)}: ${job.error}`;
     toast('Replay failed', 'bad');
   } else {
-    label.textContent = `Done: ${fmtNum(job.requeued)} event${job.requeued === 1 ? '' : 's'} re-queued; the worker is processing them.`;
-    toast(`Re-queued ${fmtNum(job.requeued)} events`, 'ok');
+    const events = `${fmtNum(job.requeued)} event${job.requeued === 1 ? '' : 's'}`;
+    label.textContent = `Done: ${events} re-queued; the worker is processing ${job.requeued === 1 ? 'it' : 'them'}.`;
+    toast(`Re-queued ${events}`, 'ok');
   }
 }
 
@@ -582,12 +583,12 @@ function fact(label, ...value) {
 
 function attemptsTable(attempts) {
   if (!attempts.length) return emptyState('Not processed yet.');
-  return h('div', { class: 'table-scroll' }, h('table', {},
+  return h('div', { class: 'table-scroll' }, h('table', { class: 'attempts' },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, 'Started'), h('th', { scope: 'col', class: 'num' }, 'Duration'), h('th', { scope: 'col' }, 'Outcome'), h('th', { scope: 'col' }, 'Error'))),
     h('tbody', {}, attempts.map((a, i) => h('tr', { dataset: { outcome: a.outcome } },
       // A replay starts a fresh retry budget (attempt 1 again), so number the rows by history.
       h('td', { title: `attempt ${a.attempt} of its run` }, String(i + 1)), h('td', { title: fmtTime(a.started_at) }, fmtTime(a.started_at)), h('td', { class: 'num' }, fmtDuration(a.duration_ms)),
-      h('td', {}, badge(a.outcome)), h('td', { class: 'wrap' }, a.error ?? h('span', { class: 'muted' }, '–')))))));
+      h('td', {}, badge(a.outcome)), h('td', { class: 'wrap error-cell' }, a.error ?? h('span', { class: 'muted' }, '–')))))));
 }
 
 function relatedView(entityId, related) {
