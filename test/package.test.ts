@@ -81,6 +81,19 @@ describe('package surface', () => {
     const stale = paths.filter((p) => /^dist\/.*\.js$/.test(p) && !existsSync(new URL(`../${p.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')}`, import.meta.url)) && !p.includes('/static/') && !p.startsWith('dist/vendor/'));
     assert.deepEqual(stale, [], 'every shipped module is built from a source that exists');
     assert.ok(paths.includes('dist/vendor/kysely.js') && paths.includes('dist/vendor/LICENSE.kysely'), 'Kysely bundled into one module, with its license (scripts/bundle-kysely.mjs)');
+    assert.ok(paths.includes('LICENSE') && paths.includes('README.md'), 'the license and the README ship');
+    assert.deepEqual(paths.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p)), [], 'nothing but the build, README, LICENSE and package.json: no sources, no tests');
+  });
+
+  it('package.json has what the registry page and `npm i github:clerk-sync/clerk-sync` need', () => {
+    const meta = pkg as typeof pkg & { repository: { type: string; url: string }; homepage: string; bugs: { url: string }; keywords: string[] };
+    assert.deepEqual(meta.repository, { type: 'git', url: 'git+https://github.com/clerk-sync/clerk-sync.git' });
+    assert.equal(meta.homepage, 'https://github.com/clerk-sync/clerk-sync#readme');
+    assert.equal(meta.bugs.url, 'https://github.com/clerk-sync/clerk-sync/issues');
+    assert.ok(meta.keywords.includes('clerk') && meta.keywords.includes('webhooks'));
+    assert.equal(pkg.license, 'MIT');
+    assert.match(readFileSync(new URL('../LICENSE', import.meta.url), 'utf8'), /^MIT License/);
+    assert.equal(pkg.scripts.prepare, 'npm run build', 'a git install builds through prepare');
   });
 
   it('no import in src/ goes up a layer (npm run layers)', () => {
