@@ -160,6 +160,26 @@ for (const [index, dialect] of testTargets().entries()) {
       assert.ok(actions.body.actions.some((a: any) => a.action === 'replay' && a.target === deadId && a.actor === 'dashboard'), 'recorded as a dashboard action');
     });
 
+    it('on a 390 px phone: every section link is on screen, clear of Log out, and attempt errors are not cut off', { timeout: 60_000 }, async () => {
+      const phone = await newPage(PHONE);
+      try {
+        await logIn(phone, svc.origin, `/dashboard/events/${deadId}`);
+        await phone.waitForSelector('tr[data-outcome="dead"] td.error-cell');
+        const logout = (await phone.locator('.logout button').boundingBox())!;
+        for (const section of ['Overview', 'Events', 'Entities', 'Activity']) {
+          const box = (await phone.locator(`.topbar nav a:has-text("${section}")`).boundingBox())!;
+          assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, `${section} is on screen (x ${box.x}, width ${box.width})`);
+          const overlaps = box.x < logout.x + logout.width && logout.x < box.x + box.width && box.y < logout.y + logout.height && logout.y < box.y + box.height;
+          assert.ok(!overlaps, `${section} is not under Log out`);
+        }
+        const error = (await phone.locator('tr[data-outcome="dead"] td.error-cell').boundingBox())!;
+        assert.ok(error.x >= 0 && error.x + error.width <= PHONE.width, `the error cell fits the screen (x ${error.x}, width ${error.width})`);
+        assert.match((await phone.textContent('tr[data-outcome="dead"] td.error-cell')) ?? '', /clerk_users/);
+      } finally {
+        await phone.context().close();
+      }
+    });
+
     it('replays every event matching a filter, with progress', { timeout: 60_000 }, async () => {
       await svc.breakUsersTable();
       const ids = [];
