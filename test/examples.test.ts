@@ -253,8 +253,9 @@ describe('examples/nextjs on Next.js 15', { timeout: 420_000 }, () => {
     await checkLongLivedNext(dir, await freshDatabaseUrl('sqlite'), 'next15');
   });
 
-  it('as on Vercel: after() applies deliveries, the cron route applies due retries [pgbouncer]', async () => {
-    await checkServerlessNext(dir, await freshDatabaseUrl(testTargets().includes('pgbouncer') ? 'pgbouncer' : 'sqlite'), 'next15');
+  const serverlessTarget = testTargets().includes('pgbouncer') ? 'pgbouncer' : 'sqlite';
+  it(`as on Vercel: after() applies deliveries, the cron route applies due retries [${serverlessTarget}]`, async () => {
+    await checkServerlessNext(dir, await freshDatabaseUrl(serverlessTarget), 'next15');
   });
 });
 
