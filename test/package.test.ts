@@ -3,10 +3,11 @@ import { describe, it } from 'node:test';
 import * as root from '../src/index.js';
 import pkg from '../package.json' with { type: 'json' };
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { layerViolations } from '../scripts/layers.js';
+import { tempDir } from './support/env.js';
 
 describe('package surface', () => {
   it('the root entry exports the core API, the verifier and the catalog', () => {
@@ -93,7 +94,32 @@ describe('package surface', () => {
     assert.ok(meta.keywords.includes('clerk') && meta.keywords.includes('webhooks'));
     assert.equal(pkg.license, 'MIT');
     assert.match(readFileSync(new URL('../LICENSE', import.meta.url), 'utf8'), /^MIT License/);
-    assert.equal(pkg.scripts.prepare, 'npm run build', 'a git install builds through prepare');
+    assert.equal(pkg.scripts.prepare, 'node scripts/prepare.mjs', 'a git install builds through prepare');
+    assert.match(pkg.scripts.build, /writeFileSync\('dist\/\.build-complete', ''\)"$/, 'the build marks itself complete as its last step');
+  });
+
+  it('prepare builds when dist/ is missing or older than its sources, and not when a complete build is newer (npx in a clone runs it again)', () => {
+    const project = tempDir();
+    mkdirSync(join(project, 'scripts'));
+    mkdirSync(join(project, 'src'));
+    copyFileSync(new URL('../scripts/prepare.mjs', import.meta.url), join(project, 'scripts/prepare.mjs'));
+    writeFileSync(join(project, 'src/index.ts'), 'export {};\n');
+    // A build that counts its runs and, like the real one, marks itself complete last.
+    const build = "const fs = require('node:fs'); fs.mkdirSync('dist', { recursive: true }); fs.appendFileSync('builds', 'x'); fs.writeFileSync('dist/.build-complete', '')";
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'p', private: true, scripts: { build: `node -e "${build}"` } }));
+    const prepare = () => execFileSync(process.execPath, ['scripts/prepare.mjs'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    const builds = () => readFileSync(join(project, 'builds'), 'utf8').length;
+    prepare();
+    assert.equal(builds(), 1, 'no dist/: built');
+    prepare();
+    assert.equal(builds(), 1, 'a complete build newer than its sources: not rebuilt');
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(join(project, 'src/index.ts'), later, later);
+    prepare();
+    assert.equal(builds(), 2, 'a source newer than the build: rebuilt');
+    rmSync(join(project, 'dist/.build-complete'));
+    prepare();
+    assert.equal(builds(), 3, 'a build that did not finish: rebuilt');
   });
 
   it('no import in src/ goes up a layer (npm run layers)', () => {
