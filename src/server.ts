@@ -1,13 +1,15 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { nodeWebhookHandler } from './adapters/node/index.js';
+import { nodeWebhookHandler, send } from './adapters/node/index.js';
 import { createAdminHandler, type AdminHandlerOptions } from './admin/handler.js';
 import { nodeAdminHandler } from './admin/node.js';
 import type { ClerkSync } from './clerk-sync.js';
 import { DEFAULT_WEBHOOK_PATH, RETRY_AFTER_SECONDS } from './receiver/receiver.js';
+import { errorResponse, jsonResponse } from './receiver/response.js';
 
 export { DEFAULT_WEBHOOK_PATH };
 
+const NO_STORE = { 'cache-control': 'no-store' };
 
 export interface ServerOptions extends Omit<AdminHandlerOptions, 'basePath' | 'webhookPath'> {
   path?: string;
@@ -36,8 +38,8 @@ export function createHttpServer(sync: ClerkSync, options: ServerOptions = {}): 
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     const pathname = (req.url ?? '/').split('?', 1)[0];
     const waiting = starting();
-    if (waiting && pathname === path) return answer(res, 503, { error: { code: 'starting', message: `clerk-sync is starting and cannot store events yet (${waiting}); nothing was stored, retry later` } }, { 'retry-after': String(RETRY_AFTER_SECONDS), connection: 'close' });
-    if (waiting && pathname === '/readyz') return answer(res, 503, { status: 'not_ready', reason: `starting: ${waiting}` });
+    if (waiting && pathname === path) return send(res, errorResponse(503, 'starting', `clerk-sync is starting and cannot store events yet (${waiting}); nothing was stored, retry later`, { ...NO_STORE, 'retry-after': String(RETRY_AFTER_SECONDS), connection: 'close' }));
+    if (waiting && pathname === '/readyz') return send(res, jsonResponse(503, { status: 'not_ready', reason: `starting: ${waiting}` }, NO_STORE));
     if (pathname === path) return webhook(req, res);
     admin(req, res);
   });
@@ -46,11 +48,6 @@ export function createHttpServer(sync: ClerkSync, options: ServerOptions = {}): 
   server.headersTimeout = Math.min(10_000, server.requestTimeout);
   server.keepAliveTimeout = 5_000;
   return server;
-}
-
-function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
 }
 
 export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {

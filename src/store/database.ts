@@ -76,7 +76,8 @@ async function openPostgresDatabase(url: string, options: OpenDatabaseOptions): 
   const given = usableDirectUrl(url, options.directUrl ?? process.env[DIRECT_URL_ENV], logger);
   const directUrl = given && driverUrl(given);
   const schema = choosePgSchema(options.pgSchema ?? process.env[PG_SCHEMA_ENV]);
-  const postgres = openPostgres(driverUrl(url), { mode, logger, schema, poolSize: options.poolSize, idleTimeoutMs: options.idleTimeoutMs });
+  const target = driverUrl(url);
+  const postgres = openPostgres(target, { mode, logger, schema, poolSize: options.poolSize, idleTimeoutMs: options.idleTimeoutMs });
   return {
     db: postgres.db,
     dialect: 'postgres',
@@ -89,7 +90,7 @@ async function openPostgresDatabase(url: string, options: OpenDatabaseOptions): 
     // past it; without a direct URL the worker polls.
     subscribeToEvents: (onCommit, log) => {
       if (directUrl) return listen(directUrl, eventsChannel(schema), onCommit, log);
-      return postgres.mode === 'session' ? listen(driverUrl(url), eventsChannel(schema), onCommit, log) : null;
+      return postgres.mode === 'session' ? listen(target, eventsChannel(schema), onCommit, log) : null;
     },
     async direct(work) {
       if (!directUrl) return work(postgres.db);

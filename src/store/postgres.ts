@@ -36,6 +36,9 @@ export function openPostgres(url: string, options: PostgresOptions): Postgres {
   };
 }
 
+/** How Kysely opens a transaction (`begin`, or `start transaction` with settings). */
+const TRANSACTION_START = /^(begin|start transaction)\b/i;
+
 /** Distinct statements kept prepared per connection (each kind); the rest run unnamed. */
 const MAX_PREPARED = 256;
 
@@ -126,7 +129,9 @@ class Connections implements PostgresPool {
         // Through a transaction-mode pooler, no session setting survives: the schema goes on
         // search_path in each transaction, and a lone statement gets a transaction of its own.
         const schemaPath = this.#mode === 'transaction' && this.#options.schema ? `set local search_path to ${this.#options.schema}` : null;
-        if (schemaPath && !known.inTransaction && !/^(begin|start transaction|commit|rollback)\b/i.test(sql)) {
+        const starts = TRANSACTION_START.test(sql);
+        const ends = sql === 'commit' || sql === 'rollback';
+        if (schemaPath && !known.inTransaction && !starts && !ends) {
           await client.query('begin');
           try {
             await client.query(schemaPath);
@@ -139,10 +144,10 @@ class Connections implements PostgresPool {
           }
         }
         const result = await run();
-        if (/^(begin|start transaction)\b/i.test(sql)) {
+        if (starts) {
           known.inTransaction = true;
           if (schemaPath) await client.query(schemaPath);
-        } else if (sql === 'commit' || sql === 'rollback') known.inTransaction = false;
+        } else if (ends) known.inTransaction = false;
         return result;
       }) as unknown as PostgresPoolClient['query'],
     };

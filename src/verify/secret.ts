@@ -12,6 +12,13 @@ function invalid(detail: string): WebhookVerificationError {
   );
 }
 
+/** The secrets in a value: one or more, separated by spaces and/or commas (secret rotation). */
+function splitSecrets(value: string | readonly string[]): string[] {
+  // JS callers may pass process.env.X unset; that is no secret, not a crash.
+  const list: readonly unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+  return list.flatMap((v) => (typeof v === 'string' ? v.split(/[\s,]+/) : [])).filter((s) => s !== '');
+}
+
 /**
  * What a value given as the signing secret is instead, recognised by its shape: the keys people
  * paste by mistake, and quotes copied from a .env file. Null when it may be a signing secret.
@@ -30,7 +37,7 @@ export function misplacedSecret(secret: string): string | null {
  * more often a truncated or wrong copy than a choice. Null when every secret has it.
  */
 export function unprefixedSecretWarning(value: string | readonly string[]): string | null {
-  const list = (typeof value === 'string' ? [value] : value).flatMap((v) => v.split(/[\s,]+/)).filter((s) => s !== '');
+  const list = splitSecrets(value);
   const bare = list.filter((s) => !s.startsWith(PREFIX)).length;
   if (bare === 0) return null;
   return `${bare === list.length && bare === 1 ? 'the signing secret does' : `${bare} of ${list.length} signing secrets do`} not start with whsec_: accepted as base64, but check it is the endpoint's Signing Secret copied whole (Clerk Dashboard → Webhooks → your endpoint)`;
@@ -41,11 +48,7 @@ export function unprefixedSecretWarning(value: string | readonly string[]): stri
  * separated by spaces and/or commas (secret rotation). Each is `whsec_<base64>` or bare base64.
  */
 export function parseSecrets(value: string | readonly string[]): Buffer[] {
-  // JS callers may pass process.env.X unset; say so instead of crashing.
-  const list: readonly unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
-  const secrets = list
-    .flatMap((v) => (typeof v === 'string' ? v.split(/[\s,]+/) : []))
-    .filter((s) => s !== '');
+  const secrets = splitSecrets(value);
   if (secrets.length === 0) throw invalid('no secret given (empty or unset)');
 
   return secrets.map((secret, index) => {
