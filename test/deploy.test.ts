@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import { eventFixture } from '../src/events/fixtures.js';
 import { signWebhook } from '../src/verify/index.js';
 import { runCli, startServe } from './support/cli.js';
 import { newSecret, onFileEnd, tempDir, waitFor } from './support/env.js';
+import { freePort } from './support/pg-cluster.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const run = promisify(execFile);
@@ -309,14 +309,6 @@ function dockerIgnore(text: string): (path: string) => boolean {
     for (const r of rules) if (r.re.test(path)) ignored = !r.negate;
     return ignored;
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 describe('Dockerfile', () => {

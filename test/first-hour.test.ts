@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -13,6 +12,7 @@ import pg from 'pg';
 import { runCli, startServe } from './support/cli.js';
 import { freshDatabaseUrl, testDialects } from './support/db.js';
 import { onFileEnd, tempDir, waitFor } from './support/env.js';
+import { freePort } from './support/pg-cluster.js';
 
 describe('a mistyped --db is refused, not created (only serve, worker and migrate create one)', () => {
   const readers: string[][] = [['events', 'list'], ['events', 'show', 'msg_x'], ['replay', '--all'], ['purge', '--older-than', '30d'], ['backfill'], ['backup', join(tempDir(), 'copy.db')]];
@@ -64,12 +64,7 @@ describe("the README's dashboard snippet", () => {
     // As written, with `npx clerk-sync` being this checkout's CLI and a free port instead of 8080
     // (PORT is what --port defaults to; the quick start's server may still hold 8080 in a real run).
     const script = snippet.replaceAll('npx clerk-sync', `${process.execPath} --import tsx ${fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))}`);
-    const port = await new Promise<number>((done) => {
-      const s = createNetServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => done(p));
-      });
-    });
+    const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(tempDir(), 'dash.db') };
     delete env.CLERK_SYNC_ADMIN_TOKEN;
     delete env.CLERK_WEBHOOK_SIGNING_SECRET;

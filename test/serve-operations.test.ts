@@ -11,18 +11,14 @@ import { eventFixture } from '../src/events/fixtures.js';
 import { runCli, startLongRunningServe, startServe } from './support/cli.js';
 import { describeOn, freshDatabaseUrl } from './support/db.js';
 import { newSecret, onFileEnd, waitFor } from './support/env.js';
+import { freePort } from './support/pg-cluster.js';
 
 /** A TCP forwarder to the test PostgreSQL that can be opened later: "the database comes up". */
 function tcpForwarder(targetUrl: string): { port: Promise<number>; open(): Promise<void>; close(): void } {
   const target = new URL(targetUrl);
   const sockets = new Set<Socket>();
   let server: Server | null = null;
-  const port = new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
+  const port = freePort();
   return {
     port,
     async open() {
@@ -43,15 +39,6 @@ function tcpForwarder(targetUrl: string): { port: Promise<number>; open(): Promi
       for (const s of sockets) s.destroy();
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describeOn('postgres', 'serve listens while its database is unreachable', () => {
