@@ -8,6 +8,7 @@ import { adminMigration } from './migrations/004-admin.js';
 import { compressionMigration } from './migrations/005-compression.js';
 import { endedSessionsMigration } from './migrations/006-ended-sessions.js';
 import { schemaChannelMigration } from './migrations/007-schema-channel.js';
+import { reconcileMigration } from './migrations/008-reconcile.js';
 
 /** Ordered by name; never rename or edit one that has shipped, add a new one. */
 function migrations(dialect: DialectName): Array<[name: string, migration: Migration]> {
@@ -19,6 +20,7 @@ function migrations(dialect: DialectName): Array<[name: string, migration: Migra
     ['005-compression', compressionMigration(dialect)],
     ['006-ended-sessions', endedSessionsMigration()],
     ['007-schema-channel', schemaChannelMigration(dialect)],
+    ['008-reconcile', reconcileMigration(dialect)],
   ];
 }
 

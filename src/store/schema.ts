@@ -255,8 +255,8 @@ export interface RolePermissionsTable {
   permission_id: string;
 }
 
-/** Application invitations (`invitation.*`). */
-export interface InvitationsTable extends Versioned {
+/** Application invitations (`invitation.*`); `deleted_at`: gone from Clerk's list (set by reconcile). */
+export interface InvitationsTable extends Deletable {
   id: string;
   instance_id: string | null;
   email_address: string | null;
@@ -268,7 +268,8 @@ export interface InvitationsTable extends Versioned {
   expires_at: EpochMs | null;
 }
 
-export interface WaitlistEntriesTable extends Versioned {
+/** `deleted_at`: gone from Clerk's list (set by reconcile; Clerk sends no event when an entry is deleted). */
+export interface WaitlistEntriesTable extends Deletable {
   id: string;
   instance_id: string | null;
   email_address: string | null;
@@ -348,7 +349,8 @@ export interface SubscriptionsTable extends Versioned {
   past_due_at: EpochMs | null;
 }
 
-export interface SubscriptionItemsTable extends Versioned {
+/** `deleted_at`: gone from Clerk's list (set by reconcile). */
+export interface SubscriptionItemsTable extends Deletable {
   id: string;
   instance_id: string | null;
   subscription_id: string | null;
@@ -430,6 +432,52 @@ export interface BackfillTable {
   started_at: EpochMs;
   updated_at: EpochMs;
   finished_at: EpochMs | null;
+  /** JSON array of the last ids of the committed page: the next page must contain one of them to continue it (migration 008). */
+  anchor: string | null;
+}
+
+/** One run of `clerk-sync reconcile`, scheduled or not (migration 008). */
+export interface ReconcileRunsTable {
+  id: Generated<number>;
+  /** `apply`, or `dry-run` (nothing written but this row). */
+  mode: 'apply' | 'dry-run';
+  /** `cli`, `schedule` (serve --reconcile-every) or `drain` (the serverless cron route). */
+  trigger: string;
+  /** `running`, then `succeeded`, `capped` (a deletion was refused by the safety cap), `failed` or `interrupted`. */
+  status: 'running' | 'succeeded' | 'capped' | 'failed' | 'interrupted';
+  instance_id: string | null;
+  /** JSON object: per resource, its counts (see ReconcileCounts in src/reconcile/). */
+  resources: string;
+  error: string | null;
+  started_at: EpochMs;
+  /** Renewed while the run works; a `running` row whose heartbeat stopped was killed. */
+  heartbeat_at: EpochMs;
+  finished_at: EpochMs | null;
+}
+
+/** Where a reconcile resumes, per resource (migration 008). */
+export interface ReconcileProgressTable extends Omit<BackfillTable, 'status'> {
+  /** `running` while listing, `listed` once the listing is complete (sweep pending), `done`. */
+  status: 'running' | 'listed' | 'done';
+  /** When the listing started: a row changed after it (minus a clock margin) is never swept. */
+  listing_started_at: EpochMs;
+  /** 1 when a page did not continue the one before (objects deleted meanwhile): nothing is swept. */
+  shifted: number;
+  /** JSON object of the counts so far. */
+  counts: string;
+}
+
+/** Ids the current reconcile listing found, per resource: the mark of mark and sweep (migration 008). */
+export interface ReconcileSeenTable {
+  resource: string;
+  id: string;
+}
+
+/** Named leases: the job `name` runs in the process `holder` until `expires_at` (renewed while it works). */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: EpochMs;
 }
 
 export interface ClerkSyncDatabase {
@@ -456,6 +504,10 @@ export interface ClerkSyncDatabase {
   clerk_subscription_items: SubscriptionItemsTable;
   clerk_payment_attempts: PaymentAttemptsTable;
   clerk_sync_backfill: BackfillTable;
+  clerk_sync_reconcile_runs: ReconcileRunsTable;
+  clerk_sync_reconcile_progress: ReconcileProgressTable;
+  clerk_sync_reconcile_seen: ReconcileSeenTable;
+  clerk_sync_leases: LeasesTable;
   clerk_sync_admin_actions: AdminActionsTable;
   clerk_sync_admin_ended_sessions: EndedSessionsTable;
 }
