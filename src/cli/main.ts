@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
 import { ConfigError } from '../clerk-sync.js';
 import { backfillCommand } from './commands/backfill.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { backupCommand } from './commands/backup.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
@@ -29,6 +30,7 @@ Examples:
   $ clerk-sync doctor --url https://example.com/api/webhooks --secret whsec_...
   $ clerk-sync replay --status dead --since 2h
   $ CLERK_SECRET_KEY=sk_live_... clerk-sync backfill
+  $ CLERK_SECRET_KEY=sk_live_... clerk-sync reconcile --dry-run          # what differs from Clerk, deletions included
 
 Every command has --help with examples. All of them, in detail: ${docsLink('cli.md')}`)
   .addCommand(serveCommand())
@@ -41,7 +43,8 @@ Every command has --help with examples. All of them, in detail: ${docsLink('cli.
   .addCommand(backupCommand())
   .addCommand(verifyCommand())
   .addCommand(doctorCommand())
-  .addCommand(backfillCommand());
+  .addCommand(backfillCommand())
+  .addCommand(reconcileCommand());
 
 // Commander's own parse errors (already printed) throw instead of exiting, so that usage errors
 // exit 2 like the ones commands throw.

@@ -93,3 +93,17 @@ export async function reconcileStatus(database: Database, now = Date.now()): Pro
     lastStartedAt: started ? Number(started.started_at) : null,
   };
 }
+
+/** The newest run still at work (a stale heartbeat makes it interrupted, not running), or null. */
+export async function runningRun(database: Database, now = Date.now()): Promise<ReconcileRun | null> {
+  const row = await database.db
+    .selectFrom('clerk_sync_reconcile_runs')
+    .selectAll()
+    .where('status', '=', 'running')
+    .where('heartbeat_at', '>=', now - RUN_HEARTBEAT_STALE_MS)
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? toRun(row as unknown as Record<string, unknown>, now) : null;
+}

@@ -457,8 +457,8 @@ export interface ReconcileRunsTable {
 
 /** Where a reconcile resumes, per resource (migration 008). */
 export interface ReconcileProgressTable extends Omit<BackfillTable, 'status'> {
-  /** `running` while listing, `listed` once the listing is complete (sweep pending), `done`. */
-  status: 'running' | 'listed' | 'done';
+  /** `pending` until its turn in the run, `running` while listing, `listed` once the listing is complete (sweep pending), `done`. */
+  status: 'pending' | 'running' | 'listed' | 'done';
   /** When the listing started: a row changed after it (minus a clock margin) is never swept. */
   listing_started_at: EpochMs;
   /** 1 when a page did not continue the one before (objects deleted meanwhile): nothing is swept. */

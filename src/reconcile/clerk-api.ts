@@ -61,7 +61,7 @@ export function keyFingerprint(secretKey: string): string {
   return createHash('sha256').update(secretKey).digest('hex').slice(0, 12);
 }
 
-/** The few reads of Clerk's Backend API that backfill needs, with its rate limiting honoured. */
+/** The reads of Clerk's Backend API that reconcile and backfill need, with its rate limiting honoured. */
 export class ClerkApi {
   readonly #o: Required<Pick<ClerkApiOptions, 'maxAttempts' | 'retryBaseMs'>> & ClerkApiOptions;
 
@@ -75,10 +75,10 @@ export class ClerkApi {
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
-        res = await fetch(url, { headers: { authorization: `Bearer ${this.#o.secretKey}`, accept: 'application/json', 'user-agent': this.#o.userAgent ?? 'clerk-sync-backfill' } });
+        res = await fetch(url, { headers: { authorization: `Bearer ${this.#o.secretKey}`, accept: 'application/json', 'user-agent': this.#o.userAgent ?? 'clerk-sync' } });
       } catch (error) {
         const why = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
-        if (attempt >= this.#o.maxAttempts) throw new ClerkApiError(`cannot reach ${this.#o.apiUrl} (${why}); check --api-url and the network, then run backfill again to resume`, null, null);
+        if (attempt >= this.#o.maxAttempts) throw new ClerkApiError(`cannot reach ${this.#o.apiUrl} (${why}); check --api-url and the network, then run the same command again to resume`, null, null);
         const wait = this.#o.retryBaseMs * 2 ** (attempt - 1);
         this.#o.onRetry?.(why, wait);
         await sleep(wait);
@@ -113,10 +113,13 @@ export class ClerkApi {
     }
   }
 
-  /** One page of a list endpoint: bare arrays (/users) and {data, total_count} both. */
-  async list(path: string, limit: number, offset: number): Promise<ListPage> {
+  /**
+   * One page of a list endpoint: bare arrays (/users) and {data, total_count} both. Oldest first
+   * where the endpoint takes `order_by` (`ordered`), so objects created meanwhile land at the end.
+   */
+  async list(path: string, limit: number, offset: number, { ordered = true } = {}): Promise<ListPage> {
     const sep = path.includes('?') ? '&' : '?';
-    const body = await this.get(`${path}${sep}limit=${limit}&offset=${offset}&order_by=%2Bcreated_at`);
+    const body = await this.get(`${path}${sep}limit=${limit}&offset=${offset}${ordered ? '&order_by=%2Bcreated_at' : ''}`);
     if (Array.isArray(body)) return { items: body as Record<string, unknown>[], totalCount: null };
     const page = body as { data?: unknown; total_count?: unknown };
     if (page && Array.isArray(page.data)) return { items: page.data as Record<string, unknown>[], totalCount: typeof page.total_count === 'number' ? page.total_count : null };
