@@ -9,6 +9,7 @@ import { eventFixture } from '../src/events/fixtures.js';
 import { listEvents } from '../src/inbox/browse.js';
 import { ADMIN_TOKEN, startAdminService, type AdminService } from './support/admin.js';
 import { testTargets } from './support/db.js';
+import { CAPPED_NOTE, HOSTILE_ERROR, seedReconcileRuns } from './support/reconcile-runs.js';
 import { waitFor } from './support/env.js';
 
 for (const dialect of testTargets()) {
@@ -224,6 +225,66 @@ for (const dialect of testTargets()) {
         app.closeAllConnections();
         await new Promise<void>((r) => app.close(() => r()));
       }
+    });
+
+    it('lists reconcile runs newest first, with per-resource counts, the last success and the run at work', async () => {
+      const empty = await svc.api('/api/admin/reconcile');
+      assert.equal(empty.status, 200);
+      assert.deepEqual(empty.body, { runs: [], lastSuccessAt: null, running: null });
+
+      const seeded = await seedReconcileRuns(svc.sync.database);
+      const { ids } = seeded;
+      const all = await client.reconcileRuns();
+      assert.deepEqual(all.runs.map((r) => [r.id, r.mode, r.trigger, r.status]), [
+        [ids.newestDryRun, 'dry-run', 'cli', 'failed'],
+        [ids.running, 'apply', 'cli', 'running'],
+        [ids.interrupted, 'apply', 'schedule', 'interrupted'],
+        [ids.capped, 'apply', 'schedule', 'capped'],
+        [ids.dryRun, 'dry-run', 'cli', 'succeeded'],
+        [ids.ok, 'apply', 'cli', 'succeeded'],
+      ]);
+      assert.equal(all.lastSuccessAt, seeded.okFinishedAt, 'the newest applying run that succeeded; a dry run does not count');
+      assert.equal(all.running?.id, ids.running);
+      assert.equal(all.running?.status, 'running');
+
+      const capped = all.runs.find((r) => r.id === ids.capped)!;
+      assert.deepEqual(capped.resources, seeded.cappedResources);
+      assert.equal(capped.resources.users!.note, CAPPED_NOTE);
+      assert.match(capped.error ?? '', /safety cap/);
+      assert.equal(capped.finishedAt, seeded.now - 3 * 3_600_000 + 20_000);
+      assert.equal(capped.instanceId, 'ins_test');
+      assert.deepEqual(Object.keys(capped).sort(), ['error', 'finishedAt', 'heartbeatAt', 'id', 'instanceId', 'mode', 'resources', 'startedAt', 'status', 'trigger']);
+      assert.deepEqual(Object.keys(capped.resources.organizations!).sort(), ['capped', 'complete', 'deleted', 'failed', 'gone_from_clerk', 'in_sync', 'listed', 'local_newer', 'missing_locally', 'newer_in_clerk', 'note']);
+      const interrupted = all.runs.find((r) => r.id === ids.interrupted)!;
+      assert.equal(interrupted.finishedAt, null);
+      assert.equal(interrupted.resources.users!.listed, 50, 'the counts saved before it stopped');
+      assert.equal(all.runs.find((r) => r.id === ids.newestDryRun)!.error, HOSTILE_ERROR);
+
+      // The limit cuts the list, not `running` or `lastSuccessAt`.
+      const one = await svc.api('/api/admin/reconcile?limit=1');
+      assert.equal(one.status, 200);
+      assert.deepEqual(one.body.runs.map((r: any) => r.id), [ids.newestDryRun]);
+      assert.equal(one.body.running.id, ids.running, 'the running run is there although it is not among the runs listed');
+      assert.equal(one.body.lastSuccessAt, seeded.okFinishedAt);
+      assert.equal((await svc.api('/api/admin/reconcile?limit=200')).body.runs.length, 6);
+      assert.equal((await client.reconcileRuns({ limit: 3 })).runs.length, 3);
+      for (const limit of ['0', '201', 'abc', '-1']) {
+        const r = await svc.api(`/api/admin/reconcile?limit=${limit}`);
+        assert.equal(r.status, 400, limit);
+        assert.equal(r.body.error.code, 'bad_request');
+        assert.match(r.body.error.message, /limit must be a whole number/, limit);
+      }
+      assert.match((await svc.api('/api/admin/reconcile?limit=201')).body.error.message, /from 1 to 200, got 201/);
+
+      const anonymous = await svc.api('/api/admin/reconcile', { token: null });
+      assert.equal(anonymous.status, 401);
+      assert.equal(anonymous.body.error.code, 'unauthorized');
+      assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
+      assert.equal((await svc.api('/api/admin/reconcile', { token: 'wrong-token-wrong-token' })).status, 401);
+      const post = await svc.api('/api/admin/reconcile', { method: 'POST', body: {} });
+      assert.equal(post.status, 405);
+      assert.equal(post.headers.get('allow'), 'GET');
+      assert.equal((await svc.api('/api/admin/reconcile/1')).status, 404);
     });
 
     it('serves listEvents fast from SQL on a large inbox (first page and a deep page)', async () => {

@@ -9,6 +9,8 @@ import { HttpError, json, readJson } from './http.js';
 import { FILTER_PARAMS } from './wire.js';
 import type { ReplayJobs } from './replay-jobs.js';
 import { docsLink } from '../docs-link.js';
+import { reconcileStatus, recentRuns, runningRun } from '../reconcile/runs.js';
+import type { ReconcileOverview } from './wire.js';
 
 export interface ApiContext {
   database: Database;
@@ -19,6 +21,7 @@ export interface ApiContext {
 }
 
 const MAX_WAIT_MS = 30_000;
+const MAX_RECONCILE_RUNS = 200;
 
 /** Routes under /api/admin (the caller has authenticated the request and checked CSRF). */
 export async function handleApi(request: Request, path: string, ctx: ApiContext): Promise<Response> {
@@ -86,6 +89,16 @@ export async function handleApi(request: Request, path: string, ctx: ApiContext)
   if (resource === 'actions' && segments.length === 1) {
     allow(method, 'GET');
     return json(200, { actions: await recentActions(ctx.database, intParam(url.searchParams, 'limit') ?? 50) });
+  }
+  if (resource === 'reconcile' && segments.length === 1) {
+    allow(method, 'GET');
+    const limit = intParam(url.searchParams, 'limit') ?? 50;
+    if (limit < 1 || limit > MAX_RECONCILE_RUNS) throw new HttpError(400, 'bad_request', `limit must be a whole number from 1 to ${MAX_RECONCILE_RUNS}, got ${limit}`);
+    // One clock for all three reads, so a run is running (or interrupted) in all of them alike.
+    const now = Date.now();
+    const [runs, status, running] = await Promise.all([recentRuns(ctx.database, limit, now), reconcileStatus(ctx.database, now), runningRun(ctx.database, now)]);
+    const answer: ReconcileOverview = { runs, lastSuccessAt: status.lastSuccessAt, running };
+    return json(200, answer);
   }
   throw new HttpError(404, 'not_found', `no admin API route ${method} /api/admin/${segments.join('/')}; see ${docsLink('api.md')}`);
 }

@@ -1,6 +1,6 @@
 import type { EventFilter, EventPage, EventSummary, PageOptions } from '../inbox/browse.js';
 import type { EventStats } from '../inbox/stats.js';
-import { filterQuery, type ReplayJob, type ShownEvent } from './wire.js';
+import { filterQuery, type ReconcileOverview, type ReplayJob, type ShownEvent } from './wire.js';
 
 /**
  * A typed client for the admin API of a running clerk-sync (docs/api.md), for `--remote`:
@@ -27,7 +27,7 @@ export class AdminClientError extends Error {
   }
 }
 
-export { filterQuery, type ReplayJob, type RelatedRow, type ShownEvent } from './wire.js';
+export { filterQuery, type ReconcileOverview, type ReplayJob, type RelatedRow, type ShownEvent } from './wire.js';
 
 export interface AdminClientOptions {
   /** Per-request deadline; default 30 s. */
@@ -111,6 +111,11 @@ export class AdminClient {
     if (options.since !== undefined) q.set('since', String(options.since));
     if (options.bucket !== undefined) q.set('bucket', String(options.bucket));
     return this.#request('GET', `/api/admin/stats?${q}`);
+  }
+
+  /** GET /api/admin/reconcile: the reconcile runs, newest first (`limit` 1–200, default 50). */
+  reconcileRuns(options: { limit?: number } = {}): Promise<ReconcileOverview> {
+    return this.#request('GET', `/api/admin/reconcile${options.limit === undefined ? '' : `?limit=${options.limit}`}`);
   }
 
   async #request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {

@@ -1,4 +1,5 @@
 import type { EventDetail, EventFilter, PageOptions } from '../inbox/browse.js';
+import type { ReconcileRun } from '../reconcile/runs.js';
 
 /**
  * Shapes the admin API sends, shared by the server (api.ts, replay-jobs.ts) and the client
@@ -27,6 +28,15 @@ export interface ShownEvent {
 export interface RelatedRow {
   table: string;
   row: Record<string, unknown>;
+}
+
+/** GET /api/admin/reconcile: the reconcile runs, newest first. */
+export interface ReconcileOverview {
+  runs: ReconcileRun[];
+  /** When the newest applying run that succeeded finished; null if none has. */
+  lastSuccessAt: number | null;
+  /** The run at work now (its heartbeat is fresh), or null. */
+  running: ReconcileRun | null;
 }
 
 /** The query parameter of each filter field: written by the client (filterQuery), read by the server (api.ts). */
