@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { eventFixture } from '../src/events/fixtures.js';
+import { emptyCounts, type ReconcileCounts } from '../src/reconcile/counts.js';
+import { finishRun, startRun } from '../src/reconcile/runs.js';
 import { ADMIN_TOKEN, startAdminService, type AdminService } from './support/admin.js';
 import { testTargets } from './support/db.js';
+import { CAPPED_NOTE, HOSTILE_ERROR, seedReconcileRuns } from './support/reconcile-runs.js';
 import { tempDir } from './support/env.js';
 import { executable, requireForFile } from './support/prerequisites.js';
 
@@ -82,6 +85,7 @@ for (const [index, dialect] of testTargets().entries()) {
     let page: Page;
     let deadId: string;
     let userId: string;
+    let cappedRunId: number | undefined;
 
     before(async () => {
       svc = await startAdminService({ dialect });
@@ -102,6 +106,25 @@ for (const [index, dialect] of testTargets().entries()) {
       assert.equal(session.httpOnly, true);
       assert.equal(session.sameSite, 'Strict');
       assert.equal(await page.evaluate(() => document.cookie), '', 'the session cookie is invisible to scripts');
+    });
+
+    it('says how to start a reconcile while none has run, and the overview shows no reconcile card', { timeout: 60_000 }, async () => {
+      const fresh = await newPage();
+      try {
+        await logIn(fresh, svc.origin, '/dashboard/reconcile');
+        await fresh.waitForSelector('.empty-card');
+        assert.equal(await fresh.getAttribute('.topbar nav a[data-section=reconcile]', 'aria-current'), 'page');
+        const text = (await fresh.textContent('.empty-card')) ?? '';
+        assert.match(text, /No reconcile has run yet/);
+        assert.match(text, /Run one now with clerk-sync reconcile, or let the server run one every day with clerk-sync serve --reconcile-every 24h\./);
+        assert.equal(await fresh.locator('table.runs').count(), 0);
+        await fresh.click('nav a[data-section=overview]');
+        await fresh.waitForSelector('.cards .card');
+        assert.equal(await fresh.locator('a.reconcile-card').count(), 0);
+        assert.doesNotMatch((await fresh.textContent('main')) ?? '', /Last reconcile/);
+      } finally {
+        await fresh.context().close();
+      }
     });
 
     it('shows signed deliveries as they arrive, without a reload', { timeout: 60_000 }, async () => {
@@ -166,7 +189,7 @@ for (const [index, dialect] of testTargets().entries()) {
         await logIn(phone, svc.origin, `/dashboard/events/${deadId}`);
         await phone.waitForSelector('tr[data-outcome="dead"] td.error-cell');
         const logout = (await phone.locator('.logout button').boundingBox())!;
-        for (const section of ['Overview', 'Events', 'Entities', 'Activity']) {
+        for (const section of ['Overview', 'Events', 'Entities', 'Reconcile', 'Activity']) {
           const box = (await phone.locator(`.topbar nav a:has-text("${section}")`).boundingBox())!;
           assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, `${section} is on screen (x ${box.x}, width ${box.width})`);
           const overlaps = box.x < logout.x + logout.width && logout.x < box.x + box.width && box.y < logout.y + logout.height && logout.y < box.y + box.height;
@@ -212,11 +235,67 @@ for (const [index, dialect] of testTargets().entries()) {
       assert.match(await page.textContent('.cards') ?? '', /Received/);
     });
 
+    it('shows the reconcile runs, the newest run by resource, a capped run’s note, and the overview card', { timeout: 60_000 }, async () => {
+      const { ids } = await seedReconcileRuns(svc.sync.database);
+      cappedRunId = ids.capped;
+      await page.click('nav a[data-section=overview]');
+      await page.waitForSelector('a.reconcile-card');
+      const cardText = (await page.textContent('a.reconcile-card')) ?? '';
+      assert.match(cardText, /^Last reconcile: \d+ s ago, failed · dry run, no drift/, 'the newest run: a dry run that failed seconds ago');
+      assert.equal(await page.getAttribute('a.reconcile-card .badge', 'class'), 'badge rc-failed');
+
+      await page.click('a.reconcile-card');
+      await page.waitForURL(`${svc.origin}/dashboard/reconcile`);
+      await page.waitForSelector('table.runs tbody tr[data-id]');
+      const rows = await page.$$eval('table.runs tbody tr', (trs) => trs.map((tr) => [Number((tr as HTMLElement).dataset.id), (tr as HTMLElement).dataset.status, tr.querySelector('.badge')!.className, [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())]));
+      assert.deepEqual(rows.map(([id, status, badge]) => [id, status, badge]), [
+        [ids.newestDryRun, 'failed', 'badge rc-failed'],
+        [ids.running, 'running', 'badge rc-running'],
+        [ids.interrupted, 'interrupted', 'badge rc-interrupted'],
+        [ids.capped, 'capped', 'badge rc-capped'],
+        [ids.dryRun, 'succeeded', 'badge rc-succeeded'],
+        [ids.ok, 'succeeded', 'badge rc-succeeded'],
+      ]);
+      const cells = (id: number) => rows.find(([rowId]) => rowId === id)![3] as string[];
+      // Started, trigger, mode, status, duration, drift, deleted.
+      assert.deepEqual(cells(ids.ok).slice(1, 5), ['cli', 'apply', 'succeeded', '2 min']);
+      assert.match(cells(ids.ok)[5]!, /^8\s*3 newer in Clerk · 3 missing locally · 1 gone from Clerk · 1 local newer$/);
+      assert.equal(cells(ids.ok)[6], '1');
+      assert.deepEqual(cells(ids.capped).slice(1, 4), ['schedule', 'apply', 'capped']);
+      assert.deepEqual(cells(ids.dryRun).slice(2, 4), ['dry-run', 'succeeded']);
+      assert.equal(cells(ids.interrupted)[4], '1 min', 'an interrupted run lasted until its last heartbeat');
+      assert.match((await page.textContent('.page-head')) ?? '', /Running since \d+ s ago/);
+
+      // The newest run by resource, with its error shown as text.
+      const detail = page.locator(`section[data-run="${ids.newestDryRun}"]`);
+      assert.match((await detail.textContent()) ?? '', /Newest run\s*failed/);
+      assert.equal(await detail.locator('.error').textContent(), `Error: ${HOSTILE_ERROR}`);
+      assert.equal(await detail.locator('.error img').count(), 0, 'the error is text, not markup');
+      assert.notEqual(await page.title(), 'pwned');
+
+      // A capped run: pick it, and its note says why nothing was deleted.
+      await page.click(`table.runs tr[data-id="${ids.capped}"] td.when a`);
+      await page.waitForURL(new RegExp(`/dashboard/reconcile\\?run=${ids.capped}$`));
+      await page.waitForSelector(`section[data-run="${ids.capped}"] table.resources`);
+      assert.equal(await page.getAttribute(`table.runs tr[data-id="${ids.capped}"]`, 'aria-current'), 'true');
+      const resources = await page.$$eval(`section[data-run="${ids.capped}"] table.resources tbody tr`, (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.resource, tr.className, [...tr.querySelectorAll('th, td')].map((c) => c.textContent!.trim())]));
+      assert.deepEqual(resources, [
+        ['users', 'capped', ['users', '12', '12', '0', '0', '40', '0', '0', CAPPED_NOTE]],
+        ['organizations', '', ['organizations', '8', '7', '1', '0', '0', '0', '0', '–']],
+      ]);
+      assert.deepEqual(await page.$$eval(`section[data-run="${ids.capped}"] table.resources thead th`, (ths) => ths.map((th) => th.textContent)), ['Resource', 'Listed', 'In sync', 'Newer in Clerk', 'Missing locally', 'Gone from Clerk', 'Local newer', 'Deleted', 'Note']);
+      assert.match((await page.textContent(`section[data-run="${ids.capped}"] .error`)) ?? '', /safety cap/);
+    });
+
     if (screenshots) {
       it('saves screenshots of the main pages (desktop and phone)', { timeout: 120_000 }, async () => {
         // A day of history so the charts have a shape: rows as the worker would have left them.
         await seedHistory(svc);
         for (let i = 0; i < 6; i++) await svc.send(eventFixture(i % 2 ? 'organization.created' : 'user.updated'));
+        // The overview's reconcile line shows the newest run: a scheduled one that repaired a little.
+        const scheduled = await startRun(svc.sync.database, { mode: 'apply', trigger: 'schedule', resources: ['users', 'organizations', 'memberships'] }, Date.now() - 95_000);
+        const done = (c: Partial<ReconcileCounts>): ReconcileCounts => ({ ...emptyCounts(), complete: true, ...c });
+        await finishRun(svc.sync.database, scheduled, { status: 'succeeded', instanceId: null, error: null, resources: { users: done({ listed: 1204, in_sync: 1201, newer_in_clerk: 2, missing_locally: 1 }), organizations: done({ listed: 31, in_sync: 31 }), memberships: done({ listed: 1388, in_sync: 1388 }) } });
         await page.goto(`${svc.origin}/dashboard`);
         await page.waitForSelector('svg.chart path.line');
         await shot(page, 'overview');
@@ -229,6 +308,9 @@ for (const [index, dialect] of testTargets().entries()) {
         await page.goto(`${svc.origin}/dashboard/entities/users`);
         await page.waitForSelector('tbody tr');
         await shot(page, 'entities');
+        await page.goto(`${svc.origin}/dashboard/reconcile${cappedRunId ? `?run=${cappedRunId}` : ''}`);
+        await page.waitForSelector('table.runs tbody tr[data-id]');
+        await shot(page, 'reconcile');
         const phone = await newPage(PHONE);
         await logIn(phone, svc.origin, '/dashboard/events');
         await phone.waitForSelector('table.events tbody tr[data-id]');
@@ -237,7 +319,7 @@ for (const [index, dialect] of testTargets().entries()) {
         await phone.waitForSelector('svg.chart path.line');
         await shot(phone, 'phone-overview');
         await phone.context().close();
-        for (const name of ['overview', 'events', 'event', 'entities', 'phone-events', 'phone-overview']) {
+        for (const name of ['overview', 'events', 'event', 'entities', 'reconcile', 'phone-events', 'phone-overview']) {
           assert.ok(statSync(`${IMG_DIR}${name}.png`).size > 10_000, `${name}.png holds a real screenshot`);
         }
       });

@@ -45,6 +45,7 @@ export function dashboardShell(options: { base: string; csrf: string }): Respons
     <a href="${base}/dashboard" data-nav data-section="overview">Overview</a>
     <a href="${base}/dashboard/events" data-nav data-section="events">Events</a>
     <a href="${base}/dashboard/entities/users" data-nav data-section="entities">Entities</a>
+    <a href="${base}/dashboard/reconcile" data-nav data-section="reconcile">Reconcile</a>
     <a href="${base}/dashboard/actions" data-nav data-section="actions">Activity</a>
   </nav>
   <form method="post" action="${base}/dashboard/logout" class="logout"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit" class="ghost">Log out</button></form>

@@ -247,6 +247,7 @@ function render() {
   else if (parts[0] === 'events' && parts.length === 2) ((section = 'events'), (view = () => eventView(parts[1])));
   else if (parts[0] === 'entities' && parts.length <= 2) ((section = 'entities'), (view = () => entitiesView(parts[1] ?? 'users')));
   else if (parts[0] === 'entities' && parts.length === 3) ((section = 'entities'), (view = () => entityView(parts[1], parts[2])));
+  else if (parts[0] === 'reconcile' && parts.length === 1) ((section = 'reconcile'), (view = reconcileView));
   else if (parts[0] === 'actions') ((section = 'actions'), (view = actionsView));
   else view = () => fill(main, h('h1', {}, 'Not found'), h('p', {}, 'No dashboard page here. ', link(DASH, 'Go to the overview')));
   document.querySelectorAll('.topbar nav a').forEach((a) => (a.dataset.section === section ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current')));
@@ -265,12 +266,14 @@ async function overviewView() {
   const win = WINDOWS[params.get('window')] ? params.get('window') : '24h';
   const cards = h('div', { class: 'cards' });
   const charts = h('div', { class: 'charts' });
+  const reconcileSlot = h('div', { hidden: true });
   const picker = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Time window' },
     Object.keys(WINDOWS).map((w) => h('button', { type: 'button', class: w === win ? 'on' : '', 'aria-pressed': String(w === win), onclick: () => navigate(`${DASH}?window=${w}`, true) }, w)));
-  fill(main, h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), picker), cards, charts);
+  fill(main, h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), picker), cards, reconcileSlot, charts);
 
   const draw = async () => {
-    const st = await api(`/stats?since=${Date.now() - WINDOWS[win]}`);
+    // The reconcile card is an extra: if its route fails, the overview still shows.
+    const [st, reconcile] = await Promise.all([api(`/stats?since=${Date.now() - WINDOWS[win]}`), api('/reconcile?limit=1').catch(() => null)]);
     const failing = st.by_status.failed + st.by_status.dead;
     fill(cards, 
       card('Received', fmtNum(st.buckets.reduce((a, b) => a + b.received, 0)), `in the last ${win}`, null, `${DASH}/events`),
@@ -280,6 +283,9 @@ async function overviewView() {
       card('Lag', st.lag_avg_ms === null ? '–' : fmtDuration(st.lag_avg_ms), 'receipt to first attempt done (avg)'),
       card('Stored', fmtNum(st.total), `${fmtNum(st.by_status.done)} done · ${fmtNum(st.by_status.skipped)} skipped`),
     );
+    const lastRun = reconcile?.runs[0];
+    reconcileSlot.hidden = !lastRun;
+    fill(reconcileSlot, lastRun ? reconcileCard(lastRun) : null);
     fill(charts, 
       chartCard('Events over time', lineChart(st.buckets, st.bucket_ms, [
         ['received', 'Received', 'c-received'], ['processed', 'Processed', 'c-processed'], ['failed', 'Failed', 'c-failed'], ['dead', 'Dead', 'c-dead'],
@@ -658,6 +664,126 @@ async function entityView(kind, id) {
       h('section', { class: 'card' }, h('h2', {}, 'Event history'), events.events.length ? h('ol', { class: 'timeline' }, events.events.map((e) => h('li', {},
         badge(e.status), ' ', link(`${DASH}/events/${encodeURIComponent(e.svix_id)}`, e.type), ' ', h('span', { class: 'muted small' }, timeEl(e.received_at))))) : emptyState('No stored events for this id.'))),
     h('section', { class: 'card' }, h('h2', {}, 'Latest payload'), jsonView(row.payload ?? null)));
+}
+
+// ---------- reconcile ----------
+
+const RECONCILE_DOCS = 'https://github.com/clerk-sync/clerk-sync/blob/main/docs/cli.md#reconcile';
+/** The per-resource counts, as the columns of a run's table. */
+const RECONCILE_COLUMNS = [['listed', 'Listed'], ['in_sync', 'In sync'], ['newer_in_clerk', 'Newer in Clerk'], ['missing_locally', 'Missing locally'], ['gone_from_clerk', 'Gone from Clerk'], ['local_newer', 'Local newer'], ['deleted', 'Deleted']];
+/** What differed from Clerk when the run looked (DRIFT_KINDS of src/reconcile/counts.ts). */
+const DRIFT_KINDS = [['newer_in_clerk', 'newer in Clerk'], ['missing_locally', 'missing locally'], ['gone_from_clerk', 'gone from Clerk'], ['local_newer', 'local newer']];
+/** A run's status as a tone: succeeded green, capped and failed red, interrupted amber, running neutral. */
+const RUN_TONES = { succeeded: 'ok', capped: 'bad', failed: 'bad', interrupted: 'warn', running: null };
+
+function runBadge(status) {
+  return h('span', { class: `badge rc-${status}` }, status);
+}
+
+function runTotals(run) {
+  const t = { listed: 0, in_sync: 0, newer_in_clerk: 0, missing_locally: 0, gone_from_clerk: 0, local_newer: 0, deleted: 0, failed: 0 };
+  for (const counts of Object.values(run.resources)) for (const k of Object.keys(t)) t[k] += Number(counts[k] ?? 0);
+  t.drift = DRIFT_KINDS.reduce((a, [k]) => a + t[k], 0);
+  return t;
+}
+
+function driftText(t) {
+  const parts = DRIFT_KINDS.filter(([k]) => t[k] > 0).map(([k, label]) => `${fmtNum(t[k])} ${label}`);
+  return parts.length ? parts.join(' · ') : 'no drift';
+}
+
+/** How long it ran: to its end, to now while it runs, to its last heartbeat when it was interrupted. */
+function runDuration(run) {
+  const end = run.finishedAt ?? (run.status === 'running' ? Date.now() : run.heartbeatAt);
+  return fmtDuration(Math.max(0, end - run.startedAt));
+}
+
+/** The overview's line: when the newest run ended (or started, while it runs), and how. */
+function reconcileCard(run) {
+  const detail = run.status === 'running' ? null : h('span', { class: 'muted' }, ` · ${run.mode === 'dry-run' ? 'dry run, ' : ''}${driftText(runTotals(run))}`);
+  return h('a', { class: `card reconcile-card ${RUN_TONES[run.status] ?? ''}`, href: `${DASH}/reconcile`, 'data-nav': '' },
+    h('span', {}, h('strong', {}, 'Last reconcile: '), timeEl(run.finishedAt ?? run.startedAt), ', ', runBadge(run.status), detail),
+    h('span', { class: 'more', 'aria-hidden': 'true' }, 'Reconcile runs →'));
+}
+
+function resourceNote(counts, run) {
+  const parts = [];
+  if (counts.note) parts.push(counts.note);
+  if (counts.failed) parts.push(`${fmtNum(counts.failed)} refused by the sync (see the error)`);
+  if (!counts.complete) parts.push(run.status === 'running' ? 'listing…' : 'the listing did not finish');
+  return parts.length ? parts.join('; ') : h('span', { class: 'muted' }, '–');
+}
+
+function resourcesTable(run) {
+  const entries = Object.entries(run.resources);
+  if (!entries.length) return emptyState('This run recorded no resources.');
+  const t = runTotals(run);
+  const head = h('tr', {}, h('th', { scope: 'col' }, 'Resource'), RECONCILE_COLUMNS.map(([, label]) => h('th', { scope: 'col', class: 'num' }, label)), h('th', { scope: 'col' }, 'Note'));
+  return h('div', { class: 'table-scroll' }, h('table', { class: 'resources' },
+    h('caption', { class: 'sr-only' }, `What run ${run.id} found, by resource`),
+    h('thead', {}, head),
+    h('tbody', {}, entries.map(([resource, c]) => h('tr', { class: c.capped ? 'capped' : '', dataset: { resource } },
+      h('th', { scope: 'row' }, resource),
+      RECONCILE_COLUMNS.map(([k]) => h('td', { class: `num${DRIFT_KINDS.some(([d]) => d === k) && c[k] > 0 ? ' drift' : ''}` }, fmtNum(c[k]))),
+      h('td', { class: `wrap note${c.capped ? ' capped' : ''}` }, resourceNote(c, run))))),
+    entries.length > 1 ? h('tfoot', {}, h('tr', {}, h('th', { scope: 'row' }, 'All'), RECONCILE_COLUMNS.map(([k]) => h('td', { class: 'num' }, fmtNum(t[k]))), h('td'))) : null));
+}
+
+function runsTable(runs, selected) {
+  return h('div', { class: 'table-scroll' }, h('table', { class: 'runs' },
+    h('caption', { class: 'sr-only' }, 'Reconcile runs, newest first'),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Started'), h('th', { scope: 'col', class: 'hide-sm' }, 'Trigger'), h('th', { scope: 'col' }, 'Mode'), h('th', { scope: 'col' }, 'Status'),
+      h('th', { scope: 'col', class: 'num hide-sm' }, 'Duration'), h('th', { scope: 'col', class: 'num' }, 'Drift'), h('th', { scope: 'col', class: 'num hide-sm' }, 'Deleted'))),
+    h('tbody', {}, runs.map((run) => {
+      const t = runTotals(run);
+      return h('tr', { class: run.id === selected.id ? 'selected' : '', dataset: { id: String(run.id), status: run.status }, 'aria-current': run.id === selected.id ? 'true' : null },
+        h('td', { class: 'when' }, link(`${DASH}/reconcile?run=${run.id}`, timeEl(run.startedAt)), h('div', { class: 'muted small hide-sm' }, fmtTime(run.startedAt))),
+        h('td', { class: 'hide-sm' }, run.trigger),
+        h('td', { class: 'mode' }, run.mode),
+        h('td', {}, runBadge(run.status)),
+        h('td', { class: 'num hide-sm' }, runDuration(run)),
+        h('td', { class: 'num', title: driftText(t) }, fmtNum(t.drift), t.drift ? h('div', { class: 'muted small hide-sm' }, driftText(t)) : null),
+        h('td', { class: 'num hide-sm' }, fmtNum(t.deleted)));
+    }))));
+}
+
+function reconcileEmpty() {
+  return h('section', { class: 'card empty-card' },
+    h('h2', {}, 'No reconcile has run yet'),
+    h('p', {}, 'A reconcile lists what Clerk holds through its API, compares it with the synced tables, and applies what the webhooks missed. Each run shows up here.'),
+    h('p', {}, 'Run one now with ', h('code', {}, 'clerk-sync reconcile'), ', or let the server run one every day with ', h('code', {}, 'clerk-sync serve --reconcile-every 24h'), '.'),
+    h('p', {}, 'How it works and its options: ', h('a', { href: RECONCILE_DOCS, rel: 'noopener noreferrer' }, 'docs/cli.md, reconcile'), '.'));
+}
+
+async function reconcileView() {
+  document.title = 'Reconcile · clerk-sync';
+  const wanted = Number(new URLSearchParams(location.search).get('run'));
+  const head = h('div', { class: 'page-head' }, h('h1', {}, 'Reconcile'));
+  const container = h('div', { class: 'stack' });
+  fill(main, head, container);
+  let lastKey = '';
+  const draw = async () => {
+    const data = await api('/reconcile?limit=50');
+    const key = JSON.stringify(data);
+    if (key === lastKey) return;
+    lastKey = key;
+    const { runs, running, lastSuccessAt } = data;
+    fill(head, h('h1', {}, 'Reconcile'),
+      running ? h('span', { class: 'live', title: `${running.mode} run ${running.id}, started by ${running.trigger}` }, h('span', { class: 'dot', 'aria-hidden': 'true' }), 'Running since ', timeEl(running.startedAt))
+        : h('span', { class: 'muted' }, lastSuccessAt ? ['Last success ', timeEl(lastSuccessAt)] : runs.length ? 'No successful run yet' : null));
+    if (!runs.length) return fill(container, reconcileEmpty());
+    const run = runs.find((r) => r.id === wanted) ?? runs[0];
+    const t = runTotals(run);
+    fill(container,
+      h('section', { class: 'card', dataset: { run: String(run.id) } },
+        h('div', { class: 'section-head run-head' }, h('h2', {}, run === runs[0] ? 'Newest run' : `Run ${run.id}`, ' ', runBadge(run.status)),
+          h('span', { class: 'muted small' }, `${run.mode} · ${run.trigger} · started ${fmtTime(run.startedAt)} · ${runDuration(run)} · ${driftText(t)}`)),
+        run.error ? h('div', { class: 'error', role: 'alert' }, h('strong', {}, 'Error: '), run.error) : null,
+        resourcesTable(run)),
+      h('section', { class: 'card table-card' }, h('h2', { class: 'table-title' }, 'Runs'), runsTable(runs, run)));
+  };
+  await draw();
+  stopView = every(5000, draw);
 }
 
 // ---------- activity ----------
