@@ -13,7 +13,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['adapters', 'admin'],
   ['clerk-sync'],
   ['serverless', 'handlers', 'metrics'],
-  ['worker'],
+  ['worker', 'reconcile'],
   ['sync'],
   ['receiver', 'processing'],
   ['inbox'],

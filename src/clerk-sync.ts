@@ -15,6 +15,7 @@ import { DEFAULT_DRAIN_BUDGET_MS } from './serverless/drain-handler.js';
 import { MIN_RETENTION_MS } from './inbox/retention.js';
 import { purgeExpired, RETENTION_EVERY_MS, startRetentionJob } from './worker/retention-job.js';
 import { EventHandlers } from './handlers/registry.js';
+import { reconcileIfDue, scheduleKey, startReconcileSchedule, type ReconcileScheduleOptions } from './reconcile/schedule.js';
 import { DEFAULT_HANDLER_TIMEOUT_MS, handlingProcessor } from './handlers/handling.js';
 import { syncFilter, type SyncOption } from './handlers/sync-filter.js';
 import type { EventHandler, EventOfType, HandlerMap } from './handlers/types.js';
@@ -75,6 +76,12 @@ export interface ClerkSyncOptions<AppDatabase = {}> {
    * days (Svix retries a delivery for about 28 hours). Default: off, events are kept.
    */
   retentionMs?: number;
+  /**
+   * Reconcile with Clerk's Backend API on a schedule (`{ everyMs: 86_400_000 }`; the key from
+   * $CLERK_SECRET_KEY): in the background of a long-lived process, or by `drain()` (the cron
+   * route) on a serverless host, resuming across calls. One run at a time across all processes.
+   */
+  reconcile?: ReconcileScheduleOptions;
   /** How long the handlers of one event may run before it fails and is retried. Default 30 000. */
   handlerTimeoutMs?: number;
   logger?: Logger;
@@ -145,6 +152,13 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
   if (options.retentionMs !== undefined && !(options.retentionMs >= MIN_RETENTION_MS)) {
     throw new ConfigError(`retention must be at least 2 days (Svix retries a delivery for about 28 hours, and a purged event that comes again is applied again), got ${options.retentionMs} ms`);
   }
+  if (options.reconcile) {
+    try {
+      scheduleKey(options.reconcile);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
   if (!(handlerTimeoutMs > 0)) throw new ConfigError(`handlerTimeoutMs must be a positive number of milliseconds, got ${handlerTimeoutMs}`);
   let verifier;
   try {
@@ -189,6 +203,7 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
   });
 
   let retention: { stop(): Promise<void> } | null = null;
+  let reconcileSchedule: { stop(): Promise<void> } | null = null;
   let lastDrainPurgeAt = -Infinity;
   const sync: ClerkSync<AppDatabase> = {
     database,
@@ -215,6 +230,12 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
         lastDrainPurgeAt = Date.now();
         summary.purged = await purgeExpired(database, options.retentionMs, logger);
       }
+      // A due reconcile gets what is left of the budget; it resumes on the next call.
+      const left = budgetMs - summary.duration_ms;
+      if (options.reconcile && left >= 1000) {
+        const result = await reconcileIfDue(database, options.reconcile, logger, { trigger: 'drain', signal: AbortSignal.timeout(left) });
+        if (result) summary.reconcile = { run: result.runId, status: result.status };
+      }
       return summary;
     },
     async start() {
@@ -223,8 +244,10 @@ export async function createClerkSync<AppDatabase = {}>(options: ClerkSyncOption
       if (serverless) logger.info(`serverless: events are processed ${serverless.mode}, and by the drain route`, { because: runtime.reason });
       else await worker?.start();
       if (options.retentionMs !== undefined && !serverless) retention = startRetentionJob(database, options.retentionMs, logger);
+      if (options.reconcile && !serverless) reconcileSchedule = startReconcileSchedule(database, options.reconcile, logger);
     },
     async stop() {
+      await reconcileSchedule?.stop();
       await retention?.stop();
       await worker?.stop();
       if (ownsDatabase) await database.close();

@@ -31,6 +31,15 @@ export const retentionOption = () =>
     .env('CLERK_SYNC_RETENTION')
     .argParser(duration('--retention'));
 
+/** `--reconcile-every 24h`: reconcile with Clerk's Backend API on a schedule (CLERK_SECRET_KEY). */
+export const reconcileEveryOption = () =>
+  new Option('--reconcile-every <duration>', "reconcile with Clerk's Backend API this often, deletions included (needs CLERK_SECRET_KEY): 24h, 6h, ... (at least 1m; one run at a time across all processes)")
+    .env('CLERK_SYNC_RECONCILE_EVERY')
+    .argParser(duration('--reconcile-every'));
+
+/** The Backend API for scheduled reconciles (a stand-in in tests); Clerk's by default. */
+export const clerkApiUrlOption = () => new Option('--clerk-api-url <url>', "Clerk Backend API base URL for --reconcile-every").env('CLERK_API_URL');
+
 /** How PostgreSQL is reached; only matters behind a pooler (see docs/deploy.md). */
 export const pgPoolModeOption = () =>
   new Option('--pg-pool-mode <mode>', "PostgreSQL behind a pooler: transaction (PgBouncer/Supavisor in transaction mode) or session; detected from the URL when not given (Neon's -pooler hosts, Supabase's port 6543, ?pgbouncer=true)")

@@ -3,7 +3,9 @@ import { backlogNow } from '../inbox/stats.js';
 import type { Database } from '../store/database.js';
 import type { ProcessedInfo } from '../processing.js';
 import type { WorkerHealth } from '../worker/worker.js';
-import { Counter, gauge, Histogram } from './prometheus.js';
+import { DRIFT_KINDS } from '../reconcile/counts.js';
+import { reconcileStatus } from '../reconcile/runs.js';
+import { Counter, gauge, Histogram, labelledGauge } from './prometheus.js';
 
 export const METRICS_TOKEN_ENV = 'CLERK_SYNC_METRICS_TOKEN';
 
@@ -56,6 +58,8 @@ export class ClerkSyncMetrics {
   /** The exposition text; reads the backlog gauges with one indexed query. `worker`: this process's, if it has one. */
   async render(database: Database, now = Date.now(), worker?: WorkerHealth): Promise<string> {
     const { backlog, oldestPendingAgeMs } = await backlogNow(database, now);
+    const reconcile = await reconcileStatus(database, now);
+    const last = reconcile.lastFinished;
     return [
       this.received.render(),
       this.rejected.render(),
@@ -68,6 +72,14 @@ export class ClerkSyncMetrics {
       ...(worker ? [gauge('clerk_sync_worker_failing', "1 while this process's worker fails batch after batch (see /readyz), else 0.", worker.ok ? 0 : 1)] : []),
       gauge('clerk_sync_backlog_events', 'Events waiting for a worker now (pending, failed awaiting retry), in the shared database.', backlog),
       gauge('clerk_sync_oldest_pending_age_seconds', 'Age of the oldest waiting event, in seconds; 0 when none waits.', oldestPendingAgeMs / 1000),
+      // Reconcile: what the newest finished run found, and when one last succeeded (alert when old).
+      labelledGauge(
+        'clerk_sync_reconcile_drift',
+        'What the newest finished reconcile found different from Clerk, per resource and kind (newer_in_clerk, missing_locally, gone_from_clerk, local_newer).',
+        last ? Object.entries(last.resources).flatMap(([resource, counts]) => DRIFT_KINDS.map((kind): [Record<string, string>, number] => [{ resource, kind }, counts[kind]])) : [],
+      ),
+      ...(last ? [gauge('clerk_sync_reconcile_last_run_succeeded', 'Whether the newest finished reconcile succeeded (1), or was capped, failed or interrupted (0).', last.status === 'succeeded' ? 1 : 0)] : []),
+      ...(reconcile.lastSuccessAt !== null ? [gauge('clerk_sync_reconcile_last_success_timestamp_seconds', 'When a reconcile last succeeded (Unix seconds); alert when it is older than the schedule allows.', reconcile.lastSuccessAt / 1000)] : []),
     ].join('');
   }
 }

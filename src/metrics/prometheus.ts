@@ -78,3 +78,9 @@ export class Histogram {
 export function gauge(name: string, help: string, value: number): string {
   return `${header(name, help, 'gauge')}${name} ${number(value)}\n`;
 }
+
+/** Values read at scrape time, one series per label set; nothing when there are none. */
+export function labelledGauge(name: string, help: string, series: ReadonlyArray<[Labels, number]>): string {
+  if (series.length === 0) return '';
+  return `${header(name, help, 'gauge')}${series.map(([labels, value]) => `${name}${labelText(labels)} ${number(value)}\n`).join('')}`;
+}

@@ -61,6 +61,11 @@ export function keyFingerprint(secretKey: string): string {
   return createHash('sha256').update(secretKey).digest('hex').slice(0, 12);
 }
 
+/** Ties stored progress to one Clerk instance: the API URL and a fingerprint of the key. */
+export function sourceOf(apiUrl: string, secretKey: string): string {
+  return `${apiUrl.replace(/\/+$/, '')}#${keyFingerprint(secretKey)}`;
+}
+
 /** The reads of Clerk's Backend API that reconcile and backfill need, with its rate limiting honoured. */
 export class ClerkApi {
   readonly #o: Required<Pick<ClerkApiOptions, 'maxAttempts' | 'retryBaseMs'>> & ClerkApiOptions;

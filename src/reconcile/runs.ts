@@ -82,15 +82,14 @@ export async function recentRuns(database: Database, limit = 50, now = Date.now(
   return rows.map((r) => toRun(r as unknown as Record<string, unknown>, now));
 }
 
-/** What the metrics and the schedule need: the newest finished run that applied, and the newest success. */
-export async function reconcileStatus(database: Database, now = Date.now()): Promise<{ lastFinished: ReconcileRun | null; lastSuccessAt: number | null; lastStartedAt: number | null }> {
-  const finished = await database.db.selectFrom('clerk_sync_reconcile_runs').selectAll().where('mode', '=', 'apply').where('finished_at', 'is not', null).orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
+/** What the metrics need: the newest run that applied and ran to its end, and the newest success. */
+export async function reconcileStatus(database: Database, now = Date.now()): Promise<{ lastFinished: ReconcileRun | null; lastSuccessAt: number | null }> {
+  // An interrupted run counted only part of the listing; the run that resumes it counts it all.
+  const finished = await database.db.selectFrom('clerk_sync_reconcile_runs').selectAll().where('mode', '=', 'apply').where('finished_at', 'is not', null).where('status', '<>', 'interrupted').orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
   const success = await database.db.selectFrom('clerk_sync_reconcile_runs').select('finished_at').where('mode', '=', 'apply').where('status', '=', 'succeeded').orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
-  const started = await database.db.selectFrom('clerk_sync_reconcile_runs').select('started_at').where('mode', '=', 'apply').orderBy('started_at', 'desc').limit(1).executeTakeFirst();
   return {
     lastFinished: finished ? toRun(finished as unknown as Record<string, unknown>, now) : null,
     lastSuccessAt: success?.finished_at == null ? null : Number(success.finished_at),
-    lastStartedAt: started ? Number(started.started_at) : null,
   };
 }
 

@@ -32,6 +32,8 @@ export interface DrainSummary {
   duration_ms: number;
   /** Finished events the retention purged (drain() with `retentionMs`, at most hourly). */
   purged?: number;
+  /** The reconcile this call ran or resumed (drain() with `reconcile`, when one was due). */
+  reconcile?: { run: number | null; status: string };
 }
 
 export interface WorkerOptions {

@@ -9,7 +9,7 @@ import { openDatabase } from '../../store/database.js';
 import { storeProblem } from '../../store/errors.js';
 import { parseRetrySchedule } from '../../worker/retry-schedule.js';
 import { stopOnSignal } from '../shutdown.js';
-import { batchSizeOption, concurrencyOption, dbOption, directUrlOption, logLevelOption, pgPoolModeOption, pgSchemaOption, pgSettings, port, positiveInt, retentionOption, retryScheduleOption, secretOption, waitForDatabase } from '../options.js';
+import { batchSizeOption, concurrencyOption, dbOption, directUrlOption, logLevelOption, pgPoolModeOption, pgSchemaOption, pgSettings, port, positiveInt, reconcileEveryOption, clerkApiUrlOption, retentionOption, retryScheduleOption, secretOption, waitForDatabase } from '../options.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -26,6 +26,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--durability <mode>', 'SQLite: normal survives process crashes, full also power loss').choices(['normal', 'full']).env('CLERK_SYNC_DURABILITY').default('normal'))
     .addOption(retryScheduleOption())
     .addOption(retentionOption())
+    .addOption(reconcileEveryOption())
+    .addOption(clerkApiUrlOption())
     .addOption(concurrencyOption(1))
     .addOption(batchSizeOption())
     .addOption(new Option('--no-worker', 'only receive and store; run `clerk-sync worker` elsewhere to process'))
@@ -36,9 +38,10 @@ Examples:
   $ DATABASE_URL=postgres://app@db/app clerk-sync serve         PostgreSQL
   $ clerk-sync serve --no-worker --port 3001                    receive only; run \`clerk-sync worker\` elsewhere
   $ CLERK_SYNC_ADMIN_TOKEN=$(openssl rand -hex 32) clerk-sync serve   with the dashboard at /dashboard
+  $ CLERK_SECRET_KEY=sk_live_... clerk-sync serve --reconcile-every 24h  converge with Clerk daily, deletions included
 
 Environment: CLERK_WEBHOOK_SIGNING_SECRET, DATABASE_URL, CLERK_SYNC_ADMIN_TOKEN (dashboard and
-admin API), CLERK_SYNC_METRICS_TOKEN (protects /metrics). Endpoints: POST /api/webhooks, GET
+admin API), CLERK_SYNC_METRICS_TOKEN (protects /metrics), CLERK_SECRET_KEY (--reconcile-every). Endpoints: POST /api/webhooks, GET
 /healthz, /readyz, /metrics, /dashboard.`)
     .action(async (opts) => {
       const logger = createLogger(opts.logLevel as LogLevel);
@@ -56,6 +59,7 @@ admin API), CLERK_SYNC_METRICS_TOKEN (protects /metrics). Endpoints: POST /api/w
         ...metrics.hooks,
         worker: opts.worker === false ? false : { retrySchedule, concurrency: opts.concurrency, batchSize: opts.batchSize },
         retentionMs: opts.retention,
+        ...(opts.reconcileEvery !== undefined ? { reconcile: { everyMs: opts.reconcileEvery, apiUrl: opts.clerkApiUrl } } : {}),
       });
       // Listen at once, even before the database answers: a liveness probe sees /healthz 200, a
       // readiness probe and Svix get 503 with the reason until start-up (migrations) is done.
@@ -83,6 +87,7 @@ admin API), CLERK_SYNC_METRICS_TOKEN (protects /metrics). Endpoints: POST /api/w
         worker: sync.worker !== null,
         dashboard: adminToken ? `${origin}/dashboard` : `off (set ${ADMIN_TOKEN_ENV} to turn it on)`,
         metrics: metricsToken ? 'bearer token' : 'public',
+        ...(opts.reconcileEvery !== undefined ? { reconcile_every_ms: opts.reconcileEvery } : {}),
       });
     });
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_CLERK_API_URL, keyFingerprint } from '../../reconcile/clerk-api.js';
+import { DEFAULT_CLERK_API_URL, sourceOf } from '../../reconcile/clerk-api.js';
 import { RECONCILE_RESOURCES, RESOURCES, resourceNamed, type ReconcileResource } from '../../reconcile/resources.js';
 import { numberIn } from '../options.js';
 
@@ -32,5 +32,5 @@ export function checkClerkApiOptions(opts: { secretKey?: string; apiUrl: string;
   } catch {
     throw new InvalidArgumentError(`--api-url must be a URL such as ${DEFAULT_CLERK_API_URL}, got "${opts.apiUrl}"`);
   }
-  return `${opts.apiUrl.replace(/\/+$/, '')}#${keyFingerprint(opts.secretKey)}`;
+  return sourceOf(opts.apiUrl, opts.secretKey);
 }
