@@ -1,0 +1,275 @@
+/**
+ * `clerk-sync reconcile` against the Backend API stand-in: deletions as the *.deleted events
+ * would make them, and every reason not to delete (an incomplete or shifted listing, a webhook
+ * that was faster, another instance, the cap), the dry run, resuming, one run at a time.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { openDatabase, type Database } from '../src/store/database.js';
+import { migrateToLatest } from '../src/store/migrate.js';
+import { sqlDialect } from '../src/store/dialect.js';
+import { SqlWriter } from '../src/store/sql-writer.js';
+import { applyEvent } from '../src/sync/apply.js';
+import type { Payload } from '../src/sync/values.js';
+import { acquireLease, isLease } from '../src/store/lease.js';
+import { RECONCILE_LEASE } from '../src/reconcile/run.js';
+import { recentRuns } from '../src/reconcile/runs.js';
+import { runCli } from './support/cli.js';
+import { migratedDatabaseUrl, testDialects, testTargets } from './support/db.js';
+import { apiMembership, apiOrganization, apiUser, startMockClerkApi, type MockClerkApi } from './support/mock-clerk-api.js';
+
+const KEY = 'sk_test_reconcilereconcilereconcile';
+const INSTANCE = 'ins_reconciletest0000000000001';
+const T0 = 1_750_000_000_000;
+
+function instance(n: { users: number; orgs: number; memberships: number }) {
+  const users = Array.from({ length: n.users }, (_, i) => apiUser(T0 + i * 1000, T0 + i * 1000 + 500, { first_name: `User${i}` }));
+  const organizations = Array.from({ length: n.orgs }, (_, i) => apiOrganization(T0 + i * 1000, T0 + i * 1000, { name: `Org${i}` }));
+  const memberships = Array.from({ length: n.memberships }, (_, i) => apiMembership(organizations[i % n.orgs]!, users[i]!, T0 + 100_000 + i));
+  return { users, organizations, memberships };
+}
+
+const reconcile = (db: string, api: MockClerkApi, ...extra: string[]) =>
+  runCli(['reconcile', '--db', db, '--api-url', api.url, '--page-size', '5', ...extra], { CLERK_SECRET_KEY: KEY }, 90_000);
+
+async function withDb<T>(url: string, fn: (database: Database) => Promise<T>): Promise<T> {
+  const database = await openDatabase(url);
+  try {
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+const users = (url: string) => withDb(url, (d) => d.db.selectFrom('clerk_users').selectAll().orderBy('id').execute());
+const live = async (url: string, table: 'clerk_users' | 'clerk_organizations' | 'clerk_organization_memberships') =>
+  withDb(url, async (d) => (await d.db.selectFrom(table).select('id').where('deleted_at', 'is', null).orderBy('id').execute()).map((r) => r.id));
+
+/** Applies webhook events straight through the sync, as the worker would. */
+async function webhook(url: string, events: Array<{ type: string; data: object; at: number; instanceId?: string | null }>): Promise<void> {
+  await withDb(url, async (database) => {
+    await migrateToLatest(database);
+    await database.db.transaction().execute(async (trx) => {
+      for (const e of events) {
+        await applyEvent(e.type, e.data as Payload, { sql: new SqlWriter(trx, sqlDialect(database.dialect)), eventTime: e.at, instanceId: e.instanceId === undefined ? INSTANCE : e.instanceId });
+      }
+    });
+  });
+}
+
+/** Every synced table's rows, hashed: equal before and after means nothing was written. */
+async function fingerprint(url: string): Promise<string> {
+  return withDb(url, async (d) => {
+    const hash = createHash('sha256');
+    for (const table of ['clerk_users', 'clerk_user_email_addresses', 'clerk_organizations', 'clerk_organization_memberships', 'clerk_sync_reconcile_progress', 'clerk_sync_reconcile_seen', 'clerk_sync_leases'] as const) {
+      hash.update(JSON.stringify(await d.db.selectFrom(table).selectAll().execute()));
+    }
+    return hash.digest('hex');
+  });
+}
+
+for (const target of testTargets()) describe(`clerk-sync reconcile [${target}]`, () => {
+  it('deletes what Clerk no longer lists as the *.deleted events would, and only that', async () => {
+    const db = await migratedDatabaseUrl(target);
+    const data = instance({ users: 12, orgs: 3, memberships: 9 });
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data });
+    const first = await reconcile(db, api);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^users +12 +0 +0 +12 +0 +0 +0 +0$/m, 'the first run finds every user missing here');
+    assert.match(first.stdout, /reconcile done for ins_reconciletest0000000000001: 24 applied \(0 newer in Clerk, 24 missing here\), 0 deleted/);
+
+    // In Clerk, meanwhile: user 2 and organization 1 deleted (their webhooks lost), user 5 renamed.
+    const gone = data.users[2]!;
+    const goneOrg = data.organizations[1]!;
+    api.users.splice(api.users.indexOf(gone), 1);
+    api.organizations.splice(api.organizations.indexOf(goneOrg), 1);
+    for (let i = api.memberships.length - 1; i >= 0; i--) {
+      const m = api.memberships[i]!;
+      if (m.organization.id === goneOrg.id || m.public_user_data.user_id === gone.id) api.memberships.splice(i, 1);
+    }
+    Object.assign(api.users[4]!, { first_name: 'Renamed', updated_at: T0 + 900_000 });
+    // Here, meanwhile: a user of another instance, and one only a webhook has seen so far (created
+    // in Clerk after the listing will start); neither is in Clerk's list, neither may go.
+    const foreign = apiUser(T0, T0, { first_name: 'Foreign' });
+    const fresh = apiUser(Date.now(), Date.now(), { first_name: 'Fresh' });
+    await webhook(db, [
+      { type: 'user.created', data: foreign, at: T0, instanceId: 'ins_someoneelse00000000000001' },
+      { type: 'user.created', data: fresh, at: Date.now() },
+    ]);
+
+    const second = await reconcile(db, api, '--max-deletes', '50%');
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /^users +11 +10 +1 +0 +0 +1 +1 +0$/m);
+    assert.match(second.stdout, /^organizations +2 +2 +0 +0 +0 +1 +1 +0$/m);
+    const rows = await users(db);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const tomb = byId.get(gone.id)!;
+    assert.notEqual(tomb.deleted_at, null, 'the user is tombstoned');
+    assert.equal(tomb.first_name, null, 'and their personal data erased');
+    assert.equal(tomb.primary_email_address, null);
+    const emails = await withDb(db, (d) => d.db.selectFrom('clerk_user_email_addresses').select('id').where('user_id', '=', gone.id).execute());
+    assert.equal(emails.length, 0, 'their email addresses are deleted');
+    assert.equal(byId.get(data.users[4]!.id)!.first_name, 'Renamed');
+    assert.equal(byId.get(foreign.id)!.deleted_at, null, 'rows of another instance are never touched');
+    assert.equal(byId.get(fresh.id)!.deleted_at, null, 'a row changed after the listing started stays');
+    const orgRow = await withDb(db, (d) => d.db.selectFrom('clerk_organizations').selectAll().where('id', '=', goneOrg.id).executeTakeFirstOrThrow());
+    assert.notEqual(orgRow.deleted_at, null);
+    // The memberships of the deleted user and organization are ended; the others are live.
+    const expected = api.memberships.map((m) => m.id).sort();
+    assert.deepEqual(await live(db, 'clerk_organization_memberships'), expected);
+
+    const [run] = await withDb(db, (d) => recentRuns(d, 1));
+    assert.equal(run!.status, 'succeeded');
+    assert.equal(run!.trigger, 'cli');
+    assert.equal(run!.instanceId, INSTANCE);
+    assert.equal(run!.resources.users!.deleted, 1);
+    assert.equal(run!.resources.users!.newer_in_clerk, 1);
+
+    // Converged: a third run finds nothing to do.
+    const third = await reconcile(db, api, '--json');
+    assert.equal(third.code, 0, third.stderr);
+    const result = JSON.parse(third.stdout);
+    for (const [resource, c] of Object.entries<any>(result.resources)) {
+      assert.equal(c.newer_in_clerk + c.missing_locally + c.gone_from_clerk, 0, `${resource} is in sync`);
+      assert.equal(c.complete, true);
+    }
+  });
+});
+
+for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${dialect}]`, () => {
+  it('--dry-run prints the drift and writes nothing', async () => {
+    const db = await migratedDatabaseUrl(dialect);
+    const data = instance({ users: 8, orgs: 2, memberships: 4 });
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data });
+    assert.equal((await reconcile(db, api)).code, 0);
+    api.users.splice(0, 2);
+    Object.assign(api.users[0]!, { first_name: 'Changed', updated_at: T0 + 999_000 });
+    api.users.push(apiUser(T0 + 500_000, T0 + 500_000));
+    const before = await fingerprint(db);
+    const r = await reconcile(db, api, '--dry-run');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^users +7 +5 +1 +1 +0 +2 +0 +0$/m);
+    assert.match(r.stdout, /reconcile dry run for ins_reconciletest0000000000001: nothing written\. Would apply 2 \(1 newer in Clerk, 1 missing here\) and delete 2/);
+    assert.equal(await fingerprint(db), before, 'no synced table, progress, mark or lease changed');
+    const [run] = await withDb(db, (d) => recentRuns(d, 1));
+    assert.equal(run!.mode, 'dry-run', 'only the run itself is recorded');
+    assert.equal(run!.resources.users!.gone_from_clerk, 2);
+  });
+
+  it('a listing that fails half-way deletes nothing; the next run resumes and does', async () => {
+    const db = await migratedDatabaseUrl(dialect);
+    const data = instance({ users: 14, orgs: 2, memberships: 2 });
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data });
+    assert.equal((await reconcile(db, api, '--only', 'users')).code, 0);
+    api.users.splice(1, 1);
+    // Clerk fails for good past offset 8 (the client retries 5xx, then gives up).
+    api.fail = (path, query) => (path === '/v1/users' && Number(query.get('offset')) >= 8 ? 502 : null);
+    const failed = await reconcile(db, api, '--only', 'users');
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /GET \/users\?limit=5&offset=8&order_by=%2Bcreated_at failed with 502 .*run the same command again to resume/);
+    assert.equal((await live(db, 'clerk_users')).length, 14, 'nothing deleted after an incomplete listing');
+    const [run] = await withDb(db, (d) => recentRuns(d, 1));
+    assert.equal(run!.status, 'failed');
+    assert.match(run!.error ?? '', /502/);
+
+    api.fail = null;
+    const before = api.requests.length;
+    const resumed = await reconcile(db, api, '--only', 'users');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /users: resuming an interrupted run at offset 9 \(9 already listed\)/);
+    const offsets = api.requests.slice(before).filter((x) => x.path === '/v1/users').map((x) => Number(x.query.get('offset')));
+    assert.deepEqual(offsets, [8, 12], 'it went on where the failure stopped it');
+    assert.deepEqual(await live(db, 'clerk_users'), api.users.map((u) => u.id).sort());
+  });
+
+  it('objects deleted in Clerk during the listing: the shift is noticed and nothing is deleted', async () => {
+    const db = await migratedDatabaseUrl(dialect);
+    const data = instance({ users: 15, orgs: 1, memberships: 0 });
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data });
+    assert.equal((await reconcile(db, api, '--only', 'users')).code, 0);
+    // Two users before the cursor vanish between the first and second page: offsets shift by two,
+    // past the one id the next page re-reads, so the listing would skip users 5 and 6.
+    let shifted = false;
+    api.hold = null;
+    api.fail = (path, query) => {
+      if (path === '/v1/users' && query.get('offset') === '4' && !shifted) {
+        shifted = true;
+        api.users.splice(0, 2);
+      }
+      return null;
+    };
+    const r = await reconcile(db, api, '--only', 'users');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /users: objects were deleted in Clerk while listing users, so the listing may have skipped some/);
+    assert.match(r.stdout, /^users +\d+ .* 0 +0$/m);
+    assert.equal((await live(db, 'clerk_users')).length, 15, 'nothing deleted from a listing that may have skipped some');
+    const next = await reconcile(db, api, '--only', 'users');
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual(await live(db, 'clerk_users'), api.users.map((u) => u.id).sort(), 'the next run deletes them');
+  });
+
+  it('the cap: an empty instance, or too many deletions, deletes nothing without --force or --max-deletes', async () => {
+    const db = await migratedDatabaseUrl(dialect);
+    const data = instance({ users: 40, orgs: 1, memberships: 0 });
+    // Synced when webhooks carried no instance_id: nothing tells this data's instance from another.
+    await webhook(db, data.users.map((u) => ({ type: 'user.created', data: u, at: u.updated_at, instanceId: null })));
+    const empty = await startMockClerkApi({ secretKey: KEY, instanceId: 'ins_emptydev00000000000000001' });
+    const refused = await reconcile(db, empty, '--only', 'users');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /users: Clerk lists no users at all, but 40 are stored: is CLERK_SECRET_KEY the key of the right instance\? Nothing deleted/);
+    assert.match(refused.stdout, /deletions refused for users/);
+    assert.equal((await live(db, 'clerk_users')).length, 40);
+    assert.equal((await withDb(db, (d) => recentRuns(d, 1)))[0]!.status, 'capped');
+
+    // Clerk still lists 28 of the 40: 12 gone is more than 5% (at least 10).
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, users: data.users.slice(12) });
+    const capped = await reconcile(db, api, '--only', 'users');
+    assert.equal(capped.code, 1);
+    assert.match(capped.stderr, /12 of 40 stored users are gone from Clerk, more than the default cap \(5% of 40 stored, at least 10\) allows \(10\): nothing deleted\. .*rerun with --max-deletes 12 or --force/);
+    assert.equal((await live(db, 'clerk_users')).length, 40);
+    const small = await reconcile(db, api, '--only', 'users', '--max-deletes', '25%');
+    assert.equal(small.code, 1, 'a cap of 25% (10) still refuses 12');
+    const allowed = await reconcile(db, api, '--only', 'users', '--max-deletes', '12');
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.equal((await live(db, 'clerk_users')).length, 28);
+  });
+
+  it('a key of another instance than the tables hold is refused before anything is written', async () => {
+    const db = await migratedDatabaseUrl(dialect);
+    const data = instance({ users: 5, orgs: 1, memberships: 0 });
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data, otherInstances: [{ secretKey: 'sk_test_otherotherotherotherother', instanceId: 'ins_other0000000000000000001', users: [apiUser(T0, T0)] }] });
+    assert.equal((await reconcile(db, api, '--only', 'users')).code, 0);
+    const before = await fingerprint(db);
+    const r = await runCli(['reconcile', '--db', db, '--api-url', api.url], { CLERK_SECRET_KEY: 'sk_test_otherotherotherotherother' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /the secret key is for Clerk instance ins_other0000000000000000001, but the synced tables hold ins_reconciletest0000000000001's data/);
+    assert.equal(await fingerprint(db), before);
+  });
+
+  it('one reconcile at a time: a second one is refused while the lease is held', async () => {
+    const db = await migratedDatabaseUrl(dialect);
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...instance({ users: 2, orgs: 1, memberships: 0 }) });
+    await withDb(db, async (d) => {
+      const lease = await acquireLease(d, RECONCILE_LEASE, 'another-process', 60_000);
+      assert.ok(isLease(lease));
+      const r = await reconcile(db, api);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /another reconcile is running \(another-process\); one runs at a time across all processes/);
+      await lease.release();
+    });
+    assert.equal((await reconcile(db, api)).code, 0, 'and runs once it is free');
+  });
+
+  it('waits out 429s and retries 5xx', async () => {
+    const db = await migratedDatabaseUrl(dialect);
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...instance({ users: 9, orgs: 1, memberships: 0 }), rateLimit: { requests: 4, windowMs: 1000 } });
+    let failures = 0;
+    api.fail = (path) => (path === '/v1/organizations' && failures++ < 1 ? 503 : null);
+    const r = await reconcile(db, api, '--only', 'users,organizations');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /rate limited by Clerk \(429\): waiting 1s as its Retry-After asks/);
+    assert.match(r.stderr, /Clerk did not answer \(HTTP 503\); retrying in 1s/);
+    assert.equal((await live(db, 'clerk_users')).length, 9);
+  });
+});
