@@ -61,11 +61,15 @@ for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`
     assert.ok(limited.length >= 1, 'the mock rate-limited at least once');
     // After a 429 the same request came back only once the window had passed.
     for (const l of limited) {
-      const next = api.requests.find((x) => x.at >= l.at && x !== l && x.status === 200 && x.path === l.path && x.query.get('offset') === l.query.get('offset'));
+      const next = api.requests.find((x) => x.at >= l.at && x !== l && x.status === 200 && x.path === l.path && String(x.query) === String(l.query));
       assert.ok(next && next.at - l.at >= 900, `retried ${l.path} after ${next ? next.at - l.at : '?'} ms`);
     }
-    // Each page after the first re-reads the last id of the one before (overlap 1 at page size 5), proving them contiguous.
-    assert.deepEqual(paged(api, '/v1/users'), [0, 4, 8, 12, 16, 20]);
+    // Users go by cursor, as Clerk's docs ask (a large offset gets slow): after the last id of each page.
+    const after = (path: string) => api.requests.filter((r) => r.path === path && r.status === 200).map((r) => r.query.get('starting_after'));
+    assert.deepEqual(after('/v1/users'), [null, ...[4, 9, 14, 19].map((i) => data.users[i]!.id)]);
+    // The others by offset, each page after the first re-reading the last id of the one before
+    // (overlap 1 at page size 5), proving them contiguous.
+    assert.deepEqual(paged(api, '/v1/organizations'), [0, 4]);
     assert.ok(api.requests.filter((x) => x.path === '/v1/users').every((x) => x.query.get('limit') === '5' && x.query.get('order_by') === '+created_at'));
     assert.equal(await count(db, 'clerk_users'), 23);
     assert.equal(await count(db, 'clerk_organizations'), 6);
@@ -141,7 +145,7 @@ for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`
     const db = await migratedDatabaseUrl(dialect);
     const data = instance({ users: 17, orgs: 2, memberships: 3 });
     const api = await startMockClerkApi({ secretKey: KEY, ...data });
-    api.hold = (path, query) => path === '/v1/users' && query.get('offset') === '8';
+    api.hold = (path, query) => path === '/v1/users' && query.get('starting_after') === data.users[9]!.id;
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), 'backfill', '--db', db, '--api-url', api.url, '--page-size', '5'], {
       cwd: fileURLToPath(new URL('../', import.meta.url)),
       env: { ...process.env, CLERK_SECRET_KEY: KEY, DATABASE_URL: undefined } as NodeJS.ProcessEnv,
@@ -151,15 +155,15 @@ for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`
     await waitFor(() => api.requests.some((x) => x.status === 'held'), { timeoutMs: 30_000, what: 'the held request' });
     child.kill('SIGKILL');
     await exited;
-    assert.equal(await count(db, 'clerk_users'), 9, 'the two committed pages are in');
+    assert.equal(await count(db, 'clerk_users'), 10, 'the two committed pages are in');
 
     api.hold = null;
     const before = api.requests.length;
     const r = await backfill(db, api);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /users: resuming an interrupted run at offset 9 \(9 already listed\)/);
-    const resumed = api.requests.slice(before).filter((x) => x.path === '/v1/users').map((x) => Number(x.query.get('offset')));
-    assert.deepEqual(resumed, [8, 12, 16], 'no page fetched twice (8 re-reads the last committed id)');
+    assert.match(r.stderr, /users: resuming an interrupted run at offset 10 \(10 already listed\)/);
+    const resumed = api.requests.slice(before).filter((x) => x.path === '/v1/users').map((x) => x.query.get('starting_after'));
+    assert.deepEqual(resumed, [data.users[9]!.id, data.users[14]!.id], 'no page fetched twice');
     assert.match(r.stdout, /users 17 imported; organizations 2 imported; memberships 3 imported/, 'counts include what the interrupted run imported');
     assert.equal(await count(db, 'clerk_users'), 17);
     assert.equal(await count(db, 'clerk_organization_memberships'), 3);

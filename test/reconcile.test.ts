@@ -17,7 +17,7 @@ import { RECONCILE_LEASE } from '../src/reconcile/run.js';
 import { recentRuns } from '../src/reconcile/runs.js';
 import { runCli } from './support/cli.js';
 import { migratedDatabaseUrl, testDialects, testTargets } from './support/db.js';
-import { apiMembership, apiOrganization, apiUser, startMockClerkApi, type MockClerkApi } from './support/mock-clerk-api.js';
+import { apiInvitation, apiMembership, apiOrganization, apiUser, apiWaitlistEntry, startMockClerkApi, type MockClerkApi } from './support/mock-clerk-api.js';
 
 const KEY = 'sk_test_reconcilereconcilereconcile';
 const INSTANCE = 'ins_reconciletest0000000000001';
@@ -162,12 +162,13 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
     const data = instance({ users: 14, orgs: 2, memberships: 2 });
     const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data });
     assert.equal((await reconcile(db, api, '--only', 'users')).code, 0);
+    // Clerk fails for good on the third page (the client retries 5xx, then gives up).
+    const third = data.users[10]!.id;
     api.users.splice(1, 1);
-    // Clerk fails for good past offset 8 (the client retries 5xx, then gives up).
-    api.fail = (path, query) => (path === '/v1/users' && Number(query.get('offset')) >= 8 ? 502 : null);
+    api.fail = (path, query) => (path === '/v1/users' && query.get('starting_after') === third ? 502 : null);
     const failed = await reconcile(db, api, '--only', 'users');
     assert.equal(failed.code, 1);
-    assert.match(failed.stderr, /GET \/users\?limit=5&offset=8&order_by=%2Bcreated_at failed with 502 .*run the same command again to resume/);
+    assert.match(failed.stderr, new RegExp(`GET /users\\?limit=5&starting_after=${third}&order_by=%2Bcreated_at failed with 502 .*run the same command again to resume`));
     assert.equal((await live(db, 'clerk_users')).length, 14, 'nothing deleted after an incomplete listing');
     const [run] = await withDb(db, (d) => recentRuns(d, 1));
     assert.equal(run!.status, 'failed');
@@ -177,36 +178,79 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
     const before = api.requests.length;
     const resumed = await reconcile(db, api, '--only', 'users');
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stderr, /users: resuming an interrupted run at offset 9 \(9 already listed\)/);
-    const offsets = api.requests.slice(before).filter((x) => x.path === '/v1/users').map((x) => Number(x.query.get('offset')));
-    assert.deepEqual(offsets, [8, 12], 'it went on where the failure stopped it');
+    assert.match(resumed.stderr, /users: resuming an interrupted run at offset 10 \(10 already listed\)/);
+    const cursors = api.requests.slice(before).filter((x) => x.path === '/v1/users').map((x) => x.query.get('starting_after'));
+    assert.deepEqual(cursors, [third], 'it went on where the failure stopped it');
     assert.deepEqual(await live(db, 'clerk_users'), api.users.map((u) => u.id).sort());
   });
 
-  it('objects deleted in Clerk during the listing: the shift is noticed and nothing is deleted', async () => {
+  it('objects deleted in Clerk during the listing: the shift is noticed, the listing starts over, and deletes only once contiguous', async () => {
     const db = await migratedDatabaseUrl(dialect);
-    const data = instance({ users: 15, orgs: 1, memberships: 0 });
+    const data = instance({ users: 15, orgs: 30, memberships: 0 });
     const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data });
-    assert.equal((await reconcile(db, api, '--only', 'users')).code, 0);
-    // Two users before the cursor vanish between the first and second page: offsets shift by two,
-    // past the one id the next page re-reads, so the listing would skip users 5 and 6.
-    let shifted = false;
-    api.hold = null;
+    assert.equal((await reconcile(db, api, '--only', 'users,organizations')).code, 0);
+    // By offset (organizations): two before the cursor vanish between the first and second page,
+    // so offsets shift by two, past the one id the next page re-reads: it would skip two.
+    // By cursor (users): the user the next page starts after is deleted.
+    const struck = { orgs: 0, users: false };
+    const strikeOrgs = { times: 1 };
     api.fail = (path, query) => {
-      if (path === '/v1/users' && query.get('offset') === '4' && !shifted) {
-        shifted = true;
-        api.users.splice(0, 2);
+      if (path === '/v1/organizations' && query.get('offset') === '4' && struck.orgs < strikeOrgs.times) {
+        struck.orgs++;
+        api.organizations.splice(0, 2);
+      }
+      if (path === '/v1/users' && query.get('starting_after') === data.users[4]!.id && !struck.users) {
+        struck.users = true;
+        api.users.splice(api.users.indexOf(data.users[4]!), 1);
       }
       return null;
     };
-    const r = await reconcile(db, api, '--only', 'users');
+    const r = await reconcile(db, api, '--only', 'users,organizations');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /users: objects were deleted in Clerk while listing users, so the listing may have skipped some/);
-    assert.match(r.stdout, /^users +\d+ .* 0 +0$/m);
-    assert.equal((await live(db, 'clerk_users')).length, 15, 'nothing deleted from a listing that may have skipped some');
-    const next = await reconcile(db, api, '--only', 'users');
+    assert.match(r.stderr, /organizations: objects were deleted in Clerk while listing organizations, so the listing may have skipped some: listing organizations again from the start/);
+    assert.match(r.stderr, /users: the users listed last were all deleted in Clerk during the listing: listing users again from the start/);
+    assert.deepEqual(await live(db, 'clerk_organizations'), api.organizations.map((o) => o.id).sort(), `converged in one run\n${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(await live(db, 'clerk_users'), api.users.map((u) => u.id).sort());
+    const [run] = await withDb(db, (d) => recentRuns(d, 1));
+    assert.equal(run!.resources.organizations!.relisted, 1);
+    assert.equal(run!.resources.organizations!.deleted, 2);
+
+    // Deletions in Clerk on every pass: after two more listings it gives up deleting, this run.
+    struck.orgs = 0;
+    strikeOrgs.times = 3;
+    const before = await live(db, 'clerk_organizations');
+    const busy = await reconcile(db, api, '--only', 'organizations', '--max-deletes', '50%');
+    assert.equal(busy.code, 0, busy.stderr);
+    assert.match(busy.stderr, /listing may have skipped some again: the listing may have skipped some, so nothing of it is deleted this run \(the next run will\)/);
+    assert.deepEqual(await live(db, 'clerk_organizations'), before, 'nothing deleted from a listing that may have skipped some');
+    const next = await reconcile(db, api, '--only', 'organizations', '--max-deletes', '50%');
     assert.equal(next.code, 0, next.stderr);
-    assert.deepEqual(await live(db, 'clerk_users'), api.users.map((u) => u.id).sort(), 'the next run deletes them');
+    assert.deepEqual(await live(db, 'clerk_organizations'), api.organizations.map((o) => o.id).sort(), 'the next run deletes them');
+  });
+
+  it('where Clerk sends no deletion event, a row gone from its list is marked deleted_at; revoked invitations, listed apart, stay', async () => {
+    const db = await migratedDatabaseUrl(dialect);
+    const invitations = [apiInvitation(T0, T0, { status: 'pending' }), apiInvitation(T0 + 1, T0 + 1, { status: 'pending' }), apiInvitation(T0 + 2, T0 + 5, { status: 'revoked', revoked: true })];
+    const entries = [apiWaitlistEntry(T0, T0), apiWaitlistEntry(T0 + 1, T0 + 1)];
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, invitations, waitlistEntries: entries });
+    const first = await reconcile(db, api, '--only', 'invitations,waitlist');
+    assert.equal(first.code, 0, first.stderr);
+    // /invitations lists the non-revoked ones; /invitations?status=revoked the others.
+    assert.match(first.stdout, /^invitations +3 +0 +0 +3 /m);
+    assert.ok(api.requests.some((x) => x.path === '/v1/invitations' && x.query.get('status') === 'revoked'));
+    const ids = invitations.map((i) => i.id as string);
+    api.invitations.splice(0, 1); // gone from Clerk (no event)
+    api.waitlistEntries.splice(1, 1); // deleted in Clerk (no event)
+    const r = await reconcile(db, api, '--only', 'invitations,waitlist');
+    assert.equal(r.code, 0, r.stderr);
+    const rows = await withDb(db, (d) => d.db.selectFrom('clerk_invitations').select(['id', 'status', 'deleted_at']).orderBy('created_at').execute());
+    assert.deepEqual(rows.map((x) => [x.id, x.status, x.deleted_at === null ? 'live' : 'gone']), [
+      [ids[0], 'pending', 'gone'],
+      [ids[1], 'pending', 'live'],
+      [ids[2], 'revoked', 'live'],
+    ]);
+    const waiting = await withDb(db, (d) => d.db.selectFrom('clerk_waitlist_entries').select(['id', 'deleted_at']).orderBy('created_at').execute());
+    assert.deepEqual(waiting.map((x) => x.deleted_at === null), [true, false]);
   });
 
   it('the cap: an empty instance, or too many deletions, deletes nothing without --force or --max-deletes', async () => {

@@ -120,11 +120,14 @@ export class ClerkApi {
 
   /**
    * One page of a list endpoint: bare arrays (/users) and {data, total_count} both. Oldest first
-   * where the endpoint takes `order_by` (`ordered`), so objects created meanwhile land at the end.
+   * where the endpoint takes `order_by` (`ordered`), so objects created meanwhile land at the end;
+   * after the object `startingAfter` where the endpoint takes a cursor.
    */
-  async list(path: string, limit: number, offset: number, { ordered = true } = {}): Promise<ListPage> {
+  async list(path: string, limit: number, offset: number, { ordered = true, startingAfter }: { ordered?: boolean; startingAfter?: string } = {}): Promise<ListPage> {
     const sep = path.includes('?') ? '&' : '?';
-    const body = await this.get(`${path}${sep}limit=${limit}&offset=${offset}${ordered ? '&order_by=%2Bcreated_at' : ''}`);
+    // A cursor (`starting_after`, /users) replaces the offset: Clerk refuses both together.
+    const position = startingAfter === undefined ? `offset=${offset}` : `starting_after=${encodeURIComponent(startingAfter)}`;
+    const body = await this.get(`${path}${sep}limit=${limit}&${position}${ordered ? '&order_by=%2Bcreated_at' : ''}`);
     if (Array.isArray(body)) return { items: body as Record<string, unknown>[], totalCount: null };
     const page = body as { data?: unknown; total_count?: unknown };
     if (page && Array.isArray(page.data)) return { items: page.data as Record<string, unknown>[], totalCount: typeof page.total_count === 'number' ? page.total_count : null };

@@ -20,6 +20,8 @@ export interface ReconcileCounts {
   deleted: number;
   /** Objects the sync refused (no usable id, ...); see the run's error. */
   failed: number;
+  /** Times the listing started over because objects deleted in Clerk meanwhile shifted it (counts include every pass). */
+  relisted: number;
   /** The listing reached its end without an error. */
   complete: boolean;
   /** Deletions were refused by the safety cap (see `note`). */
@@ -33,5 +35,5 @@ export const DRIFT_KINDS = ['newer_in_clerk', 'missing_locally', 'gone_from_cler
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
 export function emptyCounts(): ReconcileCounts {
-  return { listed: 0, in_sync: 0, newer_in_clerk: 0, missing_locally: 0, local_newer: 0, gone_from_clerk: 0, deleted: 0, failed: 0, complete: false, capped: false, note: null };
+  return { listed: 0, in_sync: 0, newer_in_clerk: 0, missing_locally: 0, local_newer: 0, gone_from_clerk: 0, deleted: 0, failed: 0, relisted: 0, complete: false, capped: false, note: null };
 }

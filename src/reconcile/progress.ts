@@ -14,6 +14,8 @@ export interface ListingProgress {
   /** Which Clerk instance (API URL and a fingerprint of the key): another one's progress is not resumed. */
   source: string;
   status: 'pending' | 'running' | 'listed' | 'done';
+  /** Which of the resource's listings (ResourceSpec.paths) is under way. */
+  part: number;
   nextOffset: number;
   total: number | null;
   /** Objects listed so far. */
@@ -52,6 +54,7 @@ export function reconcileProgress(database: Database): ProgressStore {
       return new Map(rows.map((r) => [r.resource, {
         source: r.source,
         status: r.status,
+        part: Number(r.part),
         nextOffset: Number(r.next_offset),
         total: r.total === null ? null : Number(r.total),
         imported: Number(r.imported),
@@ -66,7 +69,7 @@ export function reconcileProgress(database: Database): ProgressStore {
     },
     async save(db, resource, p) {
       const row = {
-        source: p.source, status: p.status, next_offset: p.nextOffset, total: p.total, imported: p.imported, anchor: JSON.stringify(p.anchor),
+        source: p.source, status: p.status, part: p.part, next_offset: p.nextOffset, total: p.total, imported: p.imported, anchor: JSON.stringify(p.anchor),
         listing_started_at: p.listingStartedAt, shifted: p.shifted ? 1 : 0, counts: JSON.stringify(p.counts), started_at: p.startedAt, updated_at: p.updatedAt, finished_at: p.finishedAt,
       };
       await db.insertInto('clerk_sync_reconcile_progress').values({ resource, ...row }).onConflict((oc) => oc.column('resource').doUpdateSet(row)).execute();
@@ -84,7 +87,8 @@ export function backfillProgress(database: Database): ProgressStore {
       const rows = await database.db.selectFrom('clerk_sync_backfill').selectAll().execute();
       return new Map(rows.map((r) => [r.resource, {
         source: r.source,
-        status: r.status === 'done' ? 'done' : Number(r.next_offset) === 0 ? 'pending' : 'running',
+        status: r.status === 'done' ? 'done' : Number(r.next_offset) === 0 && !r.part ? 'pending' : 'running',
+        part: Number(r.part ?? 0),
         nextOffset: Number(r.next_offset),
         total: r.total === null ? null : Number(r.total),
         imported: Number(r.imported),
@@ -99,7 +103,7 @@ export function backfillProgress(database: Database): ProgressStore {
     },
     async save(db, resource, p) {
       const row = {
-        source: p.source, status: p.status === 'done' ? ('done' as const) : ('running' as const), next_offset: p.nextOffset, total: p.total,
+        source: p.source, status: p.status === 'done' ? ('done' as const) : ('running' as const), part: p.part, next_offset: p.nextOffset, total: p.total,
         imported: p.counts.listed - p.counts.failed, started_at: p.startedAt, updated_at: p.updatedAt, finished_at: p.finishedAt, anchor: JSON.stringify(p.anchor),
       };
       await db.insertInto('clerk_sync_backfill').values({ resource, ...row }).onConflict((oc) => oc.column('resource').doUpdateSet(row)).execute();

@@ -92,6 +92,9 @@ export class WrongInstanceError extends Error {
   }
 }
 
+/** Times a resource is listed again, in one run, when objects deleted meanwhile shift its listing. */
+const MAX_RELISTS = 2;
+
 /** How many ids of the page before the next page re-reads, to prove the two are contiguous. */
 function overlapFor(pageSize: number): number {
   return pageSize < 2 ? 0 : Math.max(1, Math.min(20, Math.floor(pageSize / 5)));
@@ -199,7 +202,7 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
       const p = stored.get(r);
       if (session !== null && p && p.source === options.source && p.startedAt === session) progressOf.set(r, p);
       else {
-        const fresh: ListingProgress = { source: options.source, status: 'pending', nextOffset: 0, total: null, imported: 0, anchor: [], listingStartedAt: now, shifted: false, counts: emptyCounts(), startedAt: now, updatedAt: now, finishedAt: null };
+        const fresh: ListingProgress = { source: options.source, status: 'pending', part: 0, nextOffset: 0, total: null, imported: 0, anchor: [], listingStartedAt: now, shifted: false, counts: emptyCounts(), startedAt: now, updatedAt: now, finishedAt: null };
         progressOf.set(r, fresh);
         if (!dryRun) await store.save(database.db, r, fresh);
       }
@@ -237,8 +240,12 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
       }
       options.onStart?.(resource, { resumedAt: outcome.resumedAt, listed: p.counts.listed, total: p.total, skipped: false });
 
-      /** Classifies and applies one page, marks its ids, and saves the progress, all in one transaction. */
-      const commit = async (items: Payload[], next: { offset: number; anchor: string[]; total: number | null; last: boolean }) => {
+      /**
+       * Classifies and applies one page, marks its ids, and saves the progress, all in one
+       * transaction. `last`: the page ends its listing; the resource is listed once every one of
+       * its listings (`paths`) has ended.
+       */
+      const commit = async (items: Payload[], next: { offset: number; anchor: string[]; total: number | null; last: boolean; relist?: boolean }) => {
         const work = async (trx: Trx | null) => {
           const kinds = await classify(trx ?? database.db, spec, items);
           const counts = p.counts;
@@ -254,14 +261,21 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
             }
           }
           await seen?.mark(resource, items.map(idOf).filter((id): id is string => id !== null), trx ?? undefined);
-          p.nextOffset = next.offset;
-          p.anchor = next.anchor;
           p.total = next.total ?? p.total;
           p.imported = counts.listed;
           p.updatedAt = Date.now();
-          if (next.last) {
-            p.status = 'listed';
-            counts.complete = true;
+          if (next.relist) {
+            // The next pass is complete by itself: its marks alone say what Clerk has now.
+            await seen?.clear(resource, trx ?? undefined);
+            Object.assign(p, { part: 0, nextOffset: 0, anchor: [] });
+          } else if (next.last && p.part + 1 < spec.paths.length) {
+            Object.assign(p, { part: p.part + 1, nextOffset: 0, anchor: [] });
+          } else {
+            Object.assign(p, { nextOffset: next.offset, anchor: next.anchor });
+            if (next.last) {
+              p.status = 'listed';
+              counts.complete = true;
+            }
           }
           if (trx) await store.save(trx, resource, p);
         };
@@ -269,6 +283,22 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
         else await database.db.transaction().execute(work);
         options.onPage?.(resource, { count: items.length, total: p.total });
         await heartbeat();
+      };
+
+      /**
+       * Objects deleted in Clerk during the listing shifted it, so it may have skipped some: list
+       * it again from the start, forgetting what it marked (the new pass, complete and contiguous,
+       * says alone what Clerk has), a few times at most; after that, nothing of it is deleted this run.
+       */
+      const shifted = (why: string): boolean => {
+        if (p.counts.relisted < MAX_RELISTS) {
+          p.counts.relisted++;
+          if (deletions) options.onNote?.(resource, `${why}: listing ${spec.label} again from the start`);
+          return true;
+        }
+        p.shifted = true;
+        if (deletions) options.onNote?.(resource, `${why} again: the listing may have skipped some, so nothing of it is deleted this run (the next run will)`);
+        return false;
       };
 
       let perOrganization = false;
@@ -294,10 +324,41 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
           await commit(memberships, { offset: p.nextOffset + 1, anchor: [], total: null, last: false });
           continue;
         }
+        const path = spec.paths[p.part]!;
+        if (spec.cursor && !p.shifted) {
+          // After the last id listed (or, if Clerk no longer knows it, an earlier one of the page).
+          let page = null;
+          for (const after of p.anchor.length > 0 ? [...p.anchor].reverse() : [undefined]) {
+            try {
+              page = await api.list(path, pageSize, 0, { ordered: spec.ordered, startingAfter: after });
+              break;
+            } catch (error) {
+              const unknownCursor = error instanceof ClerkApiError && error.status !== null && [400, 404, 422].includes(error.status);
+              if (!unknownCursor || after === undefined) throw error;
+            }
+          }
+          if (!page) {
+            // Again from the start; past the re-listings, on by offset: the rest is applied, nothing swept.
+            const relist = shifted(`the ${spec.label} listed last were all deleted in Clerk during the listing`);
+            await commit([], { offset: p.nextOffset, anchor: [], total: p.total, last: false, relist });
+            continue;
+          }
+          const items = page.items as Payload[];
+          const anchors = new Set(p.anchor);
+          const at = items.findLastIndex((item) => anchors.has(idOf(item) ?? ''));
+          const fresh = at >= 0 ? items.slice(at + 1) : items;
+          await commit(fresh, {
+            offset: p.nextOffset + fresh.length,
+            anchor: items.slice(-Math.max(1, overlap)).map(idOf).filter((id): id is string => id !== null),
+            total: page.totalCount,
+            last: items.length < pageSize,
+          });
+          continue;
+        }
         const fetchAt = Math.max(0, p.nextOffset - p.anchor.length);
         let page;
         try {
-          page = await api.list(spec.path, pageSize, fetchAt, { ordered: spec.ordered });
+          page = await api.list(path, pageSize, fetchAt, { ordered: spec.ordered });
         } catch (error) {
           // Instances (or API versions) without the instance-wide membership list: organization by organization.
           if (resource === 'organization_memberships' && error instanceof ClerkApiError && error.status === 404 && p.nextOffset === 0) {
@@ -310,6 +371,7 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
         }
         const items = page.items as Payload[];
         let fresh = items;
+        let contiguous = true;
         if (p.anchor.length > 0 && fetchAt < p.nextOffset) {
           // The page re-reads the last ids of the one before: one of them must be in it, else
           // objects were deleted meanwhile and this page may skip some.
@@ -318,17 +380,15 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
           if (at >= 0) fresh = items.slice(at + 1);
           else {
             fresh = items.slice(p.nextOffset - fetchAt);
-            if (items.length > 0 && !p.shifted) {
-              p.shifted = true;
-              if (deletions) options.onNote?.(resource, `objects were deleted in Clerk while listing ${spec.label}, so the listing may have skipped some: nothing of it is deleted this run (the next run will)`);
-            }
+            contiguous = items.length === 0;
           }
         }
         await commit(fresh, {
           offset: fetchAt + items.length,
           anchor: items.slice(-overlap).map(idOf).filter((id): id is string => id !== null),
-          total: page.totalCount,
+          total: spec.paths.length > 1 ? null : page.totalCount,
           last: items.length < pageSize,
+          relist: !contiguous && !p.shifted && shifted(`objects were deleted in Clerk while listing ${spec.label}, so the listing may have skipped some`),
         });
       }
       if (result.interrupted) break;

@@ -13,8 +13,8 @@ type Trx = Transaction<ClerkSyncDatabase>;
  * memory does not grow with the instance. The sweep asks it which stored ids it has not seen.
  */
 export interface SeenIds {
-  /** Forgets the ids of a resource (its listing starts over). */
-  clear(resource: string): Promise<void>;
+  /** Forgets the ids of a resource (its listing starts over); `trx`: with the page that found the listing shifted. */
+  clear(resource: string, trx?: Trx): Promise<void>;
   /** Remembers ids; `trx`: commit them with the page they came from (the database's own table). */
   mark(resource: string, ids: readonly string[], trx?: Trx): Promise<void>;
   /** The ids of `ids` not seen. */
@@ -32,8 +32,8 @@ function* chunks<T>(list: readonly T[]): Generator<T[]> {
 /** In the synced database (clerk_sync_reconcile_seen): commits with each page, so a resumed run keeps what it saw. */
 export function seenInDatabase(database: Database): SeenIds {
   return {
-    async clear(resource) {
-      await database.db.deleteFrom('clerk_sync_reconcile_seen').where('resource', '=', resource).execute();
+    async clear(resource, trx) {
+      await (trx ?? database.db).deleteFrom('clerk_sync_reconcile_seen').where('resource', '=', resource).execute();
     },
     async mark(resource, ids, trx) {
       for (const part of chunks(ids)) {

@@ -36,11 +36,15 @@ export interface SweepOptions {
   onNote(note: string): void;
 }
 
-/** The stored rows this instance may lose: not deleted, of this instance (or of none recorded), unchanged since the listing started. */
-function candidates(o: SweepOptions, after: string, columns: 'id' | 'all') {
-  return sql<StoredRow>`select ${columns === 'id' ? sql`id` : sql`*`} from ${sql.table(o.spec.table)}
-    where deleted_at is null and (instance_id = ${o.instanceId} or instance_id is null)
-      and coalesce(updated_at, created_at, 0) < ${o.guard} and id > ${after}
+/** Stored rows that are not deleted, of this instance (or of none recorded). */
+function listable(o: SweepOptions) {
+  return sql`deleted_at is null and (instance_id = ${o.instanceId} or instance_id is null)`;
+}
+
+/** The stored rows this instance may lose: listable, and unchanged since the listing started; in id order, after `after`. */
+function candidates(o: SweepOptions, after: string) {
+  return sql<StoredRow>`select id from ${sql.table(o.spec.table)}
+    where ${listable(o)} and coalesce(updated_at, created_at, 0) < ${o.guard} and id > ${after}
     order by id limit ${CHUNK}`;
 }
 
@@ -49,7 +53,7 @@ async function walkGone(o: SweepOptions, each: (ids: string[]) => Promise<void>)
   let after = '';
   for (;;) {
     if (o.signal?.aborted) return false;
-    const { rows } = await candidates(o, after, 'id').execute(o.database.db);
+    const { rows } = await candidates(o, after).execute(o.database.db);
     if (rows.length === 0) return true;
     after = String(rows[rows.length - 1]!.id);
     const gone = await o.seen.unseen(o.spec.name, rows.map((r) => String(r.id)));
@@ -84,7 +88,7 @@ export async function sweep(o: SweepOptions): Promise<boolean> {
   if (o.shifted) return refuse(`${gone} ${label} are gone from Clerk, but the listing was not contiguous (objects were deleted in Clerk while listing): nothing deleted; the next run deletes them`);
   if (o.instanceId === null) return refuse(`${gone} ${label} are gone from Clerk, but the key may not read /instance, so rows of other instances cannot be told apart: nothing deleted`);
   if (!o.force) {
-    const row = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(o.spec.table)} where deleted_at is null and (instance_id = ${o.instanceId} or instance_id is null)`.execute(o.database.db);
+    const row = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(o.spec.table)} where ${listable(o)}`.execute(o.database.db);
     const stored = Number(row.rows[0]?.n ?? 0);
     if (o.counts.listed === 0) {
       return refuse(`Clerk lists no ${label} at all, but ${stored} are stored: is CLERK_SECRET_KEY the key of the right instance? Nothing deleted; rerun with --force if Clerk really holds none now`, true);
@@ -100,7 +104,7 @@ export async function sweep(o: SweepOptions): Promise<boolean> {
       const part = ids.slice(i, i + DELETE_CHUNK);
       // Read again under the same conditions: a webhook may have changed a row since it was counted.
       const { rows } = await sql<StoredRow>`select * from ${sql.table(o.spec.table)}
-        where id in (${sql.join(part)}) and deleted_at is null and coalesce(updated_at, created_at, 0) < ${o.guard}`.execute(o.database.db);
+        where id in (${sql.join(part)}) and ${listable(o)} and coalesce(updated_at, created_at, 0) < ${o.guard}`.execute(o.database.db);
       if (rows.length > 0) await o.remove(rows);
     }
   });

@@ -434,6 +434,8 @@ export interface BackfillTable {
   finished_at: EpochMs | null;
   /** JSON array of the last ids of the committed page: the next page must contain one of them to continue it (migration 008). */
   anchor: string | null;
+  /** Which listing of the resource, where it takes several (migration 008). */
+  part: number | null;
 }
 
 /** One run of `clerk-sync reconcile`, scheduled or not (migration 008). */
@@ -456,7 +458,8 @@ export interface ReconcileRunsTable {
 }
 
 /** Where a reconcile resumes, per resource (migration 008). */
-export interface ReconcileProgressTable extends Omit<BackfillTable, 'status'> {
+export interface ReconcileProgressTable extends Omit<BackfillTable, 'status' | 'part'> {
+  part: number;
   /** `pending` until its turn in the run, `running` while listing, `listed` once the listing is complete (sweep pending), `done`. */
   status: 'pending' | 'running' | 'listed' | 'done';
   /** When the listing started: a row changed after it (minus a clock margin) is never swept. */

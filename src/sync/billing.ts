@@ -1,6 +1,6 @@
 import { PermanentError } from '../processing.js';
 import type { SyncContext } from './context.js';
-import { upsertNewer } from './guard.js';
+import { keepKnown, upsertNewer } from './guard.js';
 import { distinctById, type RowOf } from './rows.js';
 import { bool, count, int, json, list, nonEmpty, obj, text, type Payload } from './values.js';
 
@@ -26,9 +26,11 @@ function itemRow(d: Payload, ctx: SyncContext, parent: { subscriptionId: string;
     plan_id: text(d.plan_id) ?? text(plan?.id),
     plan_name: text(plan?.name),
     plan_slug: text(plan?.slug),
-    plan_amount: int(plan?.amount),
-    plan_currency: text(plan?.currency),
-    interval: text(d.interval),
+    // Webhooks carry plan.amount/currency and `interval`; the Backend API's item (a reconcile)
+    // carries plan.fee.amount/currency and `plan_period`.
+    plan_amount: int(plan?.amount) ?? int(obj(plan?.fee)?.amount),
+    plan_currency: text(plan?.currency) ?? text(obj(plan?.fee)?.currency),
+    interval: text(d.interval) ?? text(d.plan_period),
     seats: count(obj(d.seats)?.quantity),
     // Items inside a subscription event carry no payer: it is the subscription's.
     ...(own.payer_id === null && parent ? parent.payer : own),
@@ -69,10 +71,13 @@ export async function upsertSubscription(d: Payload, ctx: SyncContext, statusOfT
   await upsertNewer(ctx.sql, 'clerk_subscription_items', items, { tombstone: false });
 }
 
-/** subscriptionItem.* */
+/** The Backend API's item does not say its subscription: one known from a webhook stays. */
+const ITEM_SET = { subscription_id: keepKnown('clerk_subscription_items', 'subscription_id') };
+
+/** subscriptionItem.* (and the items a reconcile lists) */
 export async function upsertSubscriptionItem(d: Payload, ctx: SyncContext, statusOfType: string | null): Promise<void> {
   if (text(d.id) === null) throw new PermanentError('subscription item payload has no string `id`; cannot sync it');
-  await upsertNewer(ctx.sql, 'clerk_subscription_items', itemRow(d, ctx, null, statusOfType), { tombstone: false });
+  await upsertNewer(ctx.sql, 'clerk_subscription_items', itemRow(d, ctx, null, statusOfType), { tombstone: false, set: ITEM_SET });
 }
 
 /** paymentAttempt.* */

@@ -13,7 +13,8 @@ import type { DialectName } from '../dialect.js';
  * - `deleted_at` on the tables whose objects Clerk removes without a `*.deleted` event, so a
  *   reconcile can mark them gone;
  * - `anchor` on `clerk_sync_backfill`: the last ids of the committed page, which tell whether the
- *   next page continues it (offset pagination shifts when objects are deleted meanwhile).
+ *   next page continues it (offset pagination shifts when objects are deleted meanwhile); `part`:
+ *   which listing of a resource listed in several (invitations: the non-revoked, then the revoked).
  */
 export function reconcileMigration(dialect: DialectName) {
   const serial = (c: any) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
@@ -39,6 +40,7 @@ export function reconcileMigration(dialect: DialectName) {
         .addColumn('resource', 'text', (c) => c.primaryKey())
         .addColumn('source', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('part', 'integer', (c) => c.notNull())
         .addColumn('next_offset', 'integer', (c) => c.notNull())
         .addColumn('total', 'integer')
         .addColumn('imported', 'integer', (c) => c.notNull())
@@ -69,6 +71,7 @@ export function reconcileMigration(dialect: DialectName) {
         await db.schema.alterTable(table).addColumn('deleted_at', 'bigint').execute();
       }
       await db.schema.alterTable('clerk_sync_backfill').addColumn('anchor', 'text').execute();
+      await db.schema.alterTable('clerk_sync_backfill').addColumn('part', 'integer').execute();
     },
   };
 }
