@@ -59,10 +59,11 @@ async function webhook(url: string, events: Array<{ type: string; data: object; 
 }
 
 /** Every synced table's rows, hashed: equal before and after means nothing was written. */
-async function fingerprint(url: string): Promise<string> {
+async function fingerprint(url: string, { runs = true } = {}): Promise<string> {
   return withDb(url, async (d) => {
     const hash = createHash('sha256');
-    for (const table of ['clerk_users', 'clerk_user_email_addresses', 'clerk_organizations', 'clerk_organization_memberships', 'clerk_sync_reconcile_progress', 'clerk_sync_reconcile_seen', 'clerk_sync_leases'] as const) {
+    const tables = ['clerk_users', 'clerk_user_email_addresses', 'clerk_organizations', 'clerk_organization_memberships', 'clerk_sync_reconcile_progress', 'clerk_sync_reconcile_seen', 'clerk_sync_leases', 'clerk_sync_reconcile_runs'] as const;
+    for (const table of tables.filter((t) => runs || t !== 'clerk_sync_reconcile_runs')) {
       hash.update(JSON.stringify(await d.db.selectFrom(table).selectAll().execute()));
     }
     return hash.digest('hex');
@@ -151,10 +152,12 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^users +7 +5 +1 +1 +0 +2 +0 +0$/m);
     assert.match(r.stdout, /reconcile dry run for ins_reconciletest0000000000001: nothing written\. Would apply 2 \(1 newer in Clerk, 1 missing here\) and delete 2/);
-    assert.equal(await fingerprint(db), before, 'no synced table, progress, mark or lease changed');
-    const [run] = await withDb(db, (d) => recentRuns(d, 1));
-    assert.equal(run!.mode, 'dry-run', 'only the run itself is recorded');
-    assert.equal(run!.resources.users!.gone_from_clerk, 2);
+    assert.equal(await fingerprint(db), before, 'no synced table, progress, mark, lease or run changed');
+    assert.deepEqual((await withDb(db, (d) => recentRuns(d, 5))).map((x) => x.mode), ['apply'], 'no run row for the dry run');
+    const json = JSON.parse((await reconcile(db, api, '--dry-run', '--json', '--only', 'users')).stdout);
+    assert.equal(json.dryRun, true);
+    assert.equal(json.resources.users.gone_from_clerk, 2);
+    assert.equal(json.resources.users.deleted, 0);
   });
 
   it('a listing that fails half-way deletes nothing; the next run resumes and does', async () => {
@@ -279,16 +282,19 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
     assert.equal((await live(db, 'clerk_users')).length, 28);
   });
 
-  it('a key of another instance than the tables hold is refused before anything is written', async () => {
+  it('a key of another instance than the tables hold is refused before anything is synced', async () => {
     const db = await migratedDatabaseUrl(dialect);
     const data = instance({ users: 5, orgs: 1, memberships: 0 });
     const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data, otherInstances: [{ secretKey: 'sk_test_otherotherotherotherother', instanceId: 'ins_other0000000000000000001', users: [apiUser(T0, T0)] }] });
     assert.equal((await reconcile(db, api, '--only', 'users')).code, 0);
-    const before = await fingerprint(db);
+    const before = await fingerprint(db, { runs: false });
     const r = await runCli(['reconcile', '--db', db, '--api-url', api.url], { CLERK_SECRET_KEY: 'sk_test_otherotherotherotherother' });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /the secret key is for Clerk instance ins_other0000000000000000001, but the synced tables hold ins_reconciletest0000000000001's data/);
-    assert.equal(await fingerprint(db), before);
+    assert.equal(await fingerprint(db, { runs: false }), before, 'nothing synced, marked or leased');
+    const [run] = await withDb(db, (d) => recentRuns(d, 1));
+    assert.equal(run!.status, 'failed', 'the refusal is recorded, for the dashboard and an alert');
+    assert.match(run!.error ?? '', /the secret key is for Clerk instance ins_other/);
   });
 
   it('one reconcile at a time: a second one is refused while the lease is held', async () => {

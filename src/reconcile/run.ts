@@ -34,7 +34,7 @@ export interface ReconcileOptions {
   resources?: readonly ReconcileResource[];
   /** false: only apply what Clerk lists, never delete (backfill). Default true. */
   deletions?: boolean;
-  /** Classify and count only; write nothing but the run's own row. */
+  /** Classify and count only; write nothing. */
   dryRun?: boolean;
   /** Most deletions per resource without `force`. Default: 5% of its stored rows, at least 10. */
   maxDeletes?: DeleteCap;
@@ -164,7 +164,7 @@ async function checkInstance(database: Database, instanceId: string, resources: 
  * is deleted as its `*.deleted` event would (tombstone, erasure, cascades), within a cap.
  *
  * Each page's changes, the ids it found and the progress commit together: an interrupted run
- * resumes at the first page not committed. A dry run writes nothing but its run row.
+ * resumes at the first page not committed. A dry run writes nothing.
  */
 export async function runReconcile(options: ReconcileOptions): Promise<ReconcileResult> {
   const { database, api } = options;
@@ -173,7 +173,8 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
   const pageSize = options.pageSize ?? 500;
   const overlap = overlapFor(pageSize);
   const selected = RECONCILE_RESOURCES.filter((r) => (options.resources ?? RECONCILE_RESOURCES).includes(r));
-  const record = deletions; // backfill keeps its own record: clerk_sync_backfill
+  // Backfill keeps its own record (clerk_sync_backfill); a dry run writes nothing at all.
+  const record = deletions && !dryRun;
 
   // One run at a time: two would sweep with each other's marks.
   let lease: Lease | null = null;
