@@ -19,7 +19,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['inbox'],
   ['store'],
   ['verify'],
-  ['events', 'log', 'duration', 'same-secret', 'docs-link'],
+  ['events', 'log', 'duration', 'same-secret', 'docs-link', 'periodic'],
 ];
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));

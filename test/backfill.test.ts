@@ -13,17 +13,10 @@ import { retryAfterMs } from '../src/reconcile/clerk-api.js';
 import { runCli } from './support/cli.js';
 import { migratedDatabaseUrl, testTargets } from './support/db.js';
 import { waitFor } from './support/env.js';
-import { apiMembership, apiOrganization, apiUser, startMockClerkApi, type MockClerkApi } from './support/mock-clerk-api.js';
+import { apiUser, startMockClerkApi, type MockClerkApi, sampleInstance } from './support/mock-clerk-api.js';
 
 const KEY = 'sk_test_mockmockmockmockmockmockmock';
 const T0 = 1_750_000_000_000;
-
-function instance(n: { users: number; orgs: number; memberships: number }) {
-  const users = Array.from({ length: n.users }, (_, i) => apiUser(T0 + i * 1000, T0 + i * 1000 + 500, { first_name: `User${i}` }));
-  const organizations = Array.from({ length: n.orgs }, (_, i) => apiOrganization(T0 + i * 1000, T0 + i * 1000, { name: `Org${i}` }));
-  const memberships = Array.from({ length: n.memberships }, (_, i) => apiMembership(organizations[i % n.orgs]!, users[i]!, T0 + 100_000 + i));
-  return { users, organizations, memberships };
-}
 
 const backfill = (db: string, api: MockClerkApi, ...extra: string[]) =>
   runCli(['backfill', '--db', db, '--api-url', api.url, '--page-size', '5', ...extra], { CLERK_SECRET_KEY: KEY }, 60_000);
@@ -51,7 +44,7 @@ describe('Retry-After', () => {
 for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`, () => {
   it('imports every page of users, organizations and memberships, waiting out 429s', async () => {
     const db = await migratedDatabaseUrl(dialect);
-    const data = instance({ users: 23, orgs: 6, memberships: 11 });
+    const data = sampleInstance(T0, { users: 23, orgs: 6, memberships: 11 });
     const api = await startMockClerkApi({ secretKey: KEY, ...data, rateLimit: { requests: 6, windowMs: 1000 }, instanceId: 'ins_backfilltest00000000000001' });
     const r = await backfill(db, api);
     assert.equal(r.code, 0, r.stderr);
@@ -143,7 +136,7 @@ for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`
 
   it('interrupted (killed mid-run), then resumed where it stopped', async () => {
     const db = await migratedDatabaseUrl(dialect);
-    const data = instance({ users: 17, orgs: 2, memberships: 3 });
+    const data = sampleInstance(T0, { users: 17, orgs: 2, memberships: 3 });
     const api = await startMockClerkApi({ secretKey: KEY, ...data });
     api.hold = (path, query) => path === '/v1/users' && query.get('starting_after') === data.users[9]!.id;
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), 'backfill', '--db', db, '--api-url', api.url, '--page-size', '5'], {
@@ -171,7 +164,7 @@ for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`
 
   it('falls back to per-organization memberships when the instance-wide list is missing', async () => {
     const db = await migratedDatabaseUrl(dialect);
-    const data = instance({ users: 7, orgs: 3, memberships: 7 });
+    const data = sampleInstance(T0, { users: 7, orgs: 3, memberships: 7 });
     const api = await startMockClerkApi({ secretKey: KEY, ...data, noInstanceMembershipList: true });
     const r = await backfill(db, api, '--page-size', '2');
     assert.equal(r.code, 0, r.stderr);

@@ -15,10 +15,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { runCli } from './support/cli.js';
 import { ClerkWorld, Clock, diffViews, expectedView, localView, survives, VIEW_TABLES, type ClerkEnvelope, type ClerkView } from './support/clerk-world.js';
-import { freshDatabaseUrl, testTargets, type TestTarget } from './support/db.js';
+import { freshDatabaseWithQuickDeadlocks, testTargets } from './support/db.js';
 import { waitFor } from './support/env.js';
 import { startMockClerkApi, type MockClerkApi, type MockResource } from './support/mock-clerk-api.js';
 import { faultSeed, Rng } from './support/random.js';
@@ -55,19 +54,6 @@ interface Delivery {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A fresh database; on PostgreSQL deadlocks between the workers' batches are detected after 20 ms (see sync-random.test.ts). */
-async function databaseFor(dialect: TestTarget): Promise<string> {
-  const url = await freshDatabaseUrl(dialect);
-  if (dialect !== 'sqlite') {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    const { rows } = await client.query<{ name: string }>('select current_database() as name');
-    await client.query(`alter database "${rows[0]!.name}" set deadlock_timeout = '20ms'`);
-    await client.end();
-  }
-  return url;
-}
-
 /** A compact account of where two views differ, for an assertion message. */
 function describeDiff(table: keyof ClerkView, local: ClerkView, clerk: ClerkView): string {
   const d = diffViews(local, clerk)[table];
@@ -82,7 +68,7 @@ for (const dialect of testTargets().filter((t): t is 'sqlite' | 'postgres' => t 
     let api: MockClerkApi;
     let db: string;
     before(async () => {
-      db = await databaseFor(dialect);
+      db = await freshDatabaseWithQuickDeadlocks(dialect);
       api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE });
       svc = await startService({
         dialect,

@@ -5,27 +5,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createClerkSync } from '../src/clerk-sync.js';
-import { openDatabase, type Database } from '../src/store/database.js';
 import { recentRuns } from '../src/reconcile/runs.js';
 import { reconcileDue } from '../src/reconcile/schedule.js';
 import { parsePrometheus } from './support/admin.js';
 import { runCli, startServe } from './support/cli.js';
-import { freshDatabaseUrl, migratedDatabaseUrl, testDialects } from './support/db.js';
+import { freshDatabaseUrl, migratedDatabaseUrl, testDialects, withDatabase } from './support/db.js';
 import { newSecret, waitFor } from './support/env.js';
 import { apiOrganization, apiUser, startMockClerkApi } from './support/mock-clerk-api.js';
 
 const KEY = 'sk_test_schedulescheduleschedule';
 const INSTANCE = 'ins_scheduletest000000000000001';
 const T0 = 1_750_000_000_000;
-
-async function withDb<T>(url: string, fn: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase(url);
-  try {
-    return await fn(database);
-  } finally {
-    await database.close();
-  }
-}
 
 const someUsers = (n: number) => Array.from({ length: n }, (_, i) => apiUser(T0 + i * 1000, T0 + i * 1000, { first_name: `U${i}` }));
 
@@ -38,18 +28,18 @@ for (const dialect of testDialects()) describe(`reconcile on a schedule [${diale
     // Two processes on one database; on SQLite, the second only receives (one writer process).
     const [a, b] = await Promise.all([startServe(args, env), dialect === 'postgres' ? startServe(args, env) : null]);
     const run = await waitFor(async () => {
-      const [r] = await withDb(db, (d) => recentRuns(d, 5));
+      const [r] = await withDatabase(db, (d) => recentRuns(d, 5));
       return r && r.status !== 'running' ? r : undefined;
     }, { timeoutMs: 30_000, what: 'a scheduled run to finish' });
     assert.equal(run.trigger, 'schedule');
     assert.equal(run.status, 'succeeded', run.error ?? '');
     assert.equal(run.resources.users!.missing_locally, 30);
-    const count = await withDb(db, async (d) => Number((await d.db.selectFrom('clerk_users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n));
+    const count = await withDatabase(db, async (d) => Number((await d.db.selectFrom('clerk_users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n));
     assert.equal(count, 30);
     // A few check intervals later there is still one run: it is not due again for an hour, and the
     // other process either lost the lease race or found it done.
     await new Promise((r) => setTimeout(r, 6_000));
-    assert.equal((await withDb(db, (d) => recentRuns(d, 5))).length, 1);
+    assert.equal((await withDatabase(db, (d) => recentRuns(d, 5))).length, 1);
     if (b) assert.match(a.logs() + b.logs(), /reconcile: another process runs it|"msg":"reconcile: succeeded"/);
 
     const metrics = await fetch(`http://127.0.0.1:${a.port}/metrics`).then((r) => r.text());

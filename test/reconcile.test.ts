@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { openDatabase, type Database } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { sqlDialect } from '../src/store/dialect.js';
 import { SqlWriter } from '../src/store/sql-writer.js';
@@ -16,39 +15,23 @@ import { acquireLease, isLease } from '../src/store/lease.js';
 import { RECONCILE_LEASE } from '../src/reconcile/run.js';
 import { recentRuns } from '../src/reconcile/runs.js';
 import { runCli } from './support/cli.js';
-import { migratedDatabaseUrl, testDialects, testTargets } from './support/db.js';
-import { apiInvitation, apiMembership, apiOrganization, apiUser, apiWaitlistEntry, startMockClerkApi, type MockClerkApi } from './support/mock-clerk-api.js';
+import { migratedDatabaseUrl, testDialects, testTargets, withDatabase } from './support/db.js';
+import { apiInvitation, apiUser, apiWaitlistEntry, startMockClerkApi, type MockClerkApi, sampleInstance } from './support/mock-clerk-api.js';
 
 const KEY = 'sk_test_reconcilereconcilereconcile';
 const INSTANCE = 'ins_reconciletest0000000000001';
 const T0 = 1_750_000_000_000;
 
-function instance(n: { users: number; orgs: number; memberships: number }) {
-  const users = Array.from({ length: n.users }, (_, i) => apiUser(T0 + i * 1000, T0 + i * 1000 + 500, { first_name: `User${i}` }));
-  const organizations = Array.from({ length: n.orgs }, (_, i) => apiOrganization(T0 + i * 1000, T0 + i * 1000, { name: `Org${i}` }));
-  const memberships = Array.from({ length: n.memberships }, (_, i) => apiMembership(organizations[i % n.orgs]!, users[i]!, T0 + 100_000 + i));
-  return { users, organizations, memberships };
-}
-
 const reconcile = (db: string, api: MockClerkApi, ...extra: string[]) =>
   runCli(['reconcile', '--db', db, '--api-url', api.url, '--page-size', '5', ...extra], { CLERK_SECRET_KEY: KEY }, 90_000);
 
-async function withDb<T>(url: string, fn: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase(url);
-  try {
-    return await fn(database);
-  } finally {
-    await database.close();
-  }
-}
-
-const users = (url: string) => withDb(url, (d) => d.db.selectFrom('clerk_users').selectAll().orderBy('id').execute());
+const users = (url: string) => withDatabase(url, (d) => d.db.selectFrom('clerk_users').selectAll().orderBy('id').execute());
 const live = async (url: string, table: 'clerk_users' | 'clerk_organizations' | 'clerk_organization_memberships') =>
-  withDb(url, async (d) => (await d.db.selectFrom(table).select('id').where('deleted_at', 'is', null).orderBy('id').execute()).map((r) => r.id));
+  withDatabase(url, async (d) => (await d.db.selectFrom(table).select('id').where('deleted_at', 'is', null).orderBy('id').execute()).map((r) => r.id));
 
 /** Applies webhook events straight through the sync, as the worker would. */
 async function webhook(url: string, events: Array<{ type: string; data: object; at: number; instanceId?: string | null }>): Promise<void> {
-  await withDb(url, async (database) => {
+  await withDatabase(url, async (database) => {
     await migrateToLatest(database);
     await database.db.transaction().execute(async (trx) => {
       for (const e of events) {
@@ -60,7 +43,7 @@ async function webhook(url: string, events: Array<{ type: string; data: object; 
 
 /** Every synced table's rows, hashed: equal before and after means nothing was written. */
 async function fingerprint(url: string, { runs = true } = {}): Promise<string> {
-  return withDb(url, async (d) => {
+  return withDatabase(url, async (d) => {
     const hash = createHash('sha256');
     const tables = ['clerk_users', 'clerk_user_email_addresses', 'clerk_organizations', 'clerk_organization_memberships', 'clerk_sync_reconcile_progress', 'clerk_sync_reconcile_seen', 'clerk_sync_leases', 'clerk_sync_reconcile_runs'] as const;
     for (const table of tables.filter((t) => runs || t !== 'clerk_sync_reconcile_runs')) {
@@ -73,7 +56,7 @@ async function fingerprint(url: string, { runs = true } = {}): Promise<string> {
 for (const target of testTargets()) describe(`clerk-sync reconcile [${target}]`, () => {
   it('deletes what Clerk no longer lists as the *.deleted events would, and only that', async () => {
     const db = await migratedDatabaseUrl(target);
-    const data = instance({ users: 12, orgs: 3, memberships: 9 });
+    const data = sampleInstance(T0, { users: 12, orgs: 3, memberships: 9 });
     const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data });
     const first = await reconcile(db, api);
     assert.equal(first.code, 0, first.stderr);
@@ -109,18 +92,18 @@ for (const target of testTargets()) describe(`clerk-sync reconcile [${target}]`,
     assert.notEqual(tomb.deleted_at, null, 'the user is tombstoned');
     assert.equal(tomb.first_name, null, 'and their personal data erased');
     assert.equal(tomb.primary_email_address, null);
-    const emails = await withDb(db, (d) => d.db.selectFrom('clerk_user_email_addresses').select('id').where('user_id', '=', gone.id).execute());
+    const emails = await withDatabase(db, (d) => d.db.selectFrom('clerk_user_email_addresses').select('id').where('user_id', '=', gone.id).execute());
     assert.equal(emails.length, 0, 'their email addresses are deleted');
     assert.equal(byId.get(data.users[4]!.id)!.first_name, 'Renamed');
     assert.equal(byId.get(foreign.id)!.deleted_at, null, 'rows of another instance are never touched');
     assert.equal(byId.get(fresh.id)!.deleted_at, null, 'a row changed after the listing started stays');
-    const orgRow = await withDb(db, (d) => d.db.selectFrom('clerk_organizations').selectAll().where('id', '=', goneOrg.id).executeTakeFirstOrThrow());
+    const orgRow = await withDatabase(db, (d) => d.db.selectFrom('clerk_organizations').selectAll().where('id', '=', goneOrg.id).executeTakeFirstOrThrow());
     assert.notEqual(orgRow.deleted_at, null);
     // The memberships of the deleted user and organization are ended; the others are live.
     const expected = api.memberships.map((m) => m.id).sort();
     assert.deepEqual(await live(db, 'clerk_organization_memberships'), expected);
 
-    const [run] = await withDb(db, (d) => recentRuns(d, 1));
+    const [run] = await withDatabase(db, (d) => recentRuns(d, 1));
     assert.equal(run!.status, 'succeeded');
     assert.equal(run!.trigger, 'cli');
     assert.equal(run!.instanceId, INSTANCE);
@@ -141,7 +124,7 @@ for (const target of testTargets()) describe(`clerk-sync reconcile [${target}]`,
 for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${dialect}]`, () => {
   it('--dry-run prints the drift and writes nothing', async () => {
     const db = await migratedDatabaseUrl(dialect);
-    const data = instance({ users: 8, orgs: 2, memberships: 4 });
+    const data = sampleInstance(T0, { users: 8, orgs: 2, memberships: 4 });
     const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data });
     assert.equal((await reconcile(db, api)).code, 0);
     api.users.splice(0, 2);
@@ -153,7 +136,7 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
     assert.match(r.stdout, /^users +7 +5 +1 +1 +0 +2 +0 +0$/m);
     assert.match(r.stdout, /reconcile dry run for ins_reconciletest0000000000001: nothing written\. Would apply 2 \(1 newer in Clerk, 1 missing here\) and delete 2/);
     assert.equal(await fingerprint(db), before, 'no synced table, progress, mark, lease or run changed');
-    assert.deepEqual((await withDb(db, (d) => recentRuns(d, 5))).map((x) => x.mode), ['apply'], 'no run row for the dry run');
+    assert.deepEqual((await withDatabase(db, (d) => recentRuns(d, 5))).map((x) => x.mode), ['apply'], 'no run row for the dry run');
     const json = JSON.parse((await reconcile(db, api, '--dry-run', '--json', '--only', 'users')).stdout);
     assert.equal(json.dryRun, true);
     assert.equal(json.resources.users.gone_from_clerk, 2);
@@ -162,7 +145,7 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
 
   it('a listing that fails half-way deletes nothing; the next run resumes and does', async () => {
     const db = await migratedDatabaseUrl(dialect);
-    const data = instance({ users: 14, orgs: 2, memberships: 2 });
+    const data = sampleInstance(T0, { users: 14, orgs: 2, memberships: 2 });
     const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data });
     assert.equal((await reconcile(db, api, '--only', 'users')).code, 0);
     // Clerk fails for good on the third page (the client retries 5xx, then gives up).
@@ -173,7 +156,7 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, new RegExp(`GET /users\\?limit=5&starting_after=${third}&order_by=%2Bcreated_at failed with 502 .*run the same command again to resume`));
     assert.equal((await live(db, 'clerk_users')).length, 14, 'nothing deleted after an incomplete listing');
-    const [run] = await withDb(db, (d) => recentRuns(d, 1));
+    const [run] = await withDatabase(db, (d) => recentRuns(d, 1));
     assert.equal(run!.status, 'failed');
     assert.match(run!.error ?? '', /502/);
 
@@ -189,7 +172,7 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
 
   it('objects deleted in Clerk during the listing: the shift is noticed, the listing starts over, and deletes only once contiguous', async () => {
     const db = await migratedDatabaseUrl(dialect);
-    const data = instance({ users: 15, orgs: 30, memberships: 0 });
+    const data = sampleInstance(T0, { users: 15, orgs: 30, memberships: 0 });
     const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data });
     assert.equal((await reconcile(db, api, '--only', 'users,organizations')).code, 0);
     // By offset (organizations): two before the cursor vanish between the first and second page,
@@ -214,7 +197,7 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
     assert.match(r.stderr, /users: the users listed last were all deleted in Clerk during the listing: listing users again from the start/);
     assert.deepEqual(await live(db, 'clerk_organizations'), api.organizations.map((o) => o.id).sort(), `converged in one run\n${r.stdout}\n${r.stderr}`);
     assert.deepEqual(await live(db, 'clerk_users'), api.users.map((u) => u.id).sort());
-    const [run] = await withDb(db, (d) => recentRuns(d, 1));
+    const [run] = await withDatabase(db, (d) => recentRuns(d, 1));
     assert.equal(run!.resources.organizations!.relisted, 1);
     assert.equal(run!.resources.organizations!.deleted, 2);
 
@@ -246,19 +229,19 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
     api.waitlistEntries.splice(1, 1); // deleted in Clerk (no event)
     const r = await reconcile(db, api, '--only', 'invitations,waitlist');
     assert.equal(r.code, 0, r.stderr);
-    const rows = await withDb(db, (d) => d.db.selectFrom('clerk_invitations').select(['id', 'status', 'deleted_at']).orderBy('created_at').execute());
+    const rows = await withDatabase(db, (d) => d.db.selectFrom('clerk_invitations').select(['id', 'status', 'deleted_at']).orderBy('created_at').execute());
     assert.deepEqual(rows.map((x) => [x.id, x.status, x.deleted_at === null ? 'live' : 'gone']), [
       [ids[0], 'pending', 'gone'],
       [ids[1], 'pending', 'live'],
       [ids[2], 'revoked', 'live'],
     ]);
-    const waiting = await withDb(db, (d) => d.db.selectFrom('clerk_waitlist_entries').select(['id', 'deleted_at']).orderBy('created_at').execute());
+    const waiting = await withDatabase(db, (d) => d.db.selectFrom('clerk_waitlist_entries').select(['id', 'deleted_at']).orderBy('created_at').execute());
     assert.deepEqual(waiting.map((x) => x.deleted_at === null), [true, false]);
   });
 
   it('the cap: an empty instance, or too many deletions, deletes nothing without --force or --max-deletes', async () => {
     const db = await migratedDatabaseUrl(dialect);
-    const data = instance({ users: 40, orgs: 1, memberships: 0 });
+    const data = sampleInstance(T0, { users: 40, orgs: 1, memberships: 0 });
     // Synced when webhooks carried no instance_id: nothing tells this data's instance from another.
     await webhook(db, data.users.map((u) => ({ type: 'user.created', data: u, at: u.updated_at, instanceId: null })));
     const empty = await startMockClerkApi({ secretKey: KEY, instanceId: 'ins_emptydev00000000000000001' });
@@ -267,7 +250,7 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
     assert.match(refused.stderr, /users: Clerk lists no users at all, but 40 are stored: is CLERK_SECRET_KEY the key of the right instance\? Nothing deleted/);
     assert.match(refused.stdout, /deletions refused for users/);
     assert.equal((await live(db, 'clerk_users')).length, 40);
-    assert.equal((await withDb(db, (d) => recentRuns(d, 1)))[0]!.status, 'capped');
+    assert.equal((await withDatabase(db, (d) => recentRuns(d, 1)))[0]!.status, 'capped');
 
     // Clerk still lists 28 of the 40: 12 gone is more than 5% (at least 10).
     const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, users: data.users.slice(12) });
@@ -284,7 +267,7 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
 
   it('a key of another instance than the tables hold is refused before anything is synced', async () => {
     const db = await migratedDatabaseUrl(dialect);
-    const data = instance({ users: 5, orgs: 1, memberships: 0 });
+    const data = sampleInstance(T0, { users: 5, orgs: 1, memberships: 0 });
     const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...data, otherInstances: [{ secretKey: 'sk_test_otherotherotherotherother', instanceId: 'ins_other0000000000000000001', users: [apiUser(T0, T0)] }] });
     assert.equal((await reconcile(db, api, '--only', 'users')).code, 0);
     const before = await fingerprint(db, { runs: false });
@@ -292,15 +275,15 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
     assert.equal(r.code, 1);
     assert.match(r.stderr, /the secret key is for Clerk instance ins_other0000000000000000001, but the synced tables hold ins_reconciletest0000000000001's data/);
     assert.equal(await fingerprint(db, { runs: false }), before, 'nothing synced, marked or leased');
-    const [run] = await withDb(db, (d) => recentRuns(d, 1));
+    const [run] = await withDatabase(db, (d) => recentRuns(d, 1));
     assert.equal(run!.status, 'failed', 'the refusal is recorded, for the dashboard and an alert');
     assert.match(run!.error ?? '', /the secret key is for Clerk instance ins_other/);
   });
 
   it('one reconcile at a time: a second one is refused while the lease is held', async () => {
     const db = await migratedDatabaseUrl(dialect);
-    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...instance({ users: 2, orgs: 1, memberships: 0 }) });
-    await withDb(db, async (d) => {
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...sampleInstance(T0, { users: 2, orgs: 1, memberships: 0 }) });
+    await withDatabase(db, async (d) => {
       const lease = await acquireLease(d, RECONCILE_LEASE, 'another-process', 60_000);
       assert.ok(isLease(lease));
       const r = await reconcile(db, api);
@@ -313,7 +296,7 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
 
   it('waits out 429s and retries 5xx', async () => {
     const db = await migratedDatabaseUrl(dialect);
-    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...instance({ users: 9, orgs: 1, memberships: 0 }), rateLimit: { requests: 4, windowMs: 1000 } });
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...sampleInstance(T0, { users: 9, orgs: 1, memberships: 0 }), rateLimit: { requests: 4, windowMs: 1000 } });
     let failures = 0;
     api.fail = (path) => (path === '/v1/organizations' && failures++ < 1 ? 503 : null);
     const r = await reconcile(db, api, '--only', 'users,organizations');

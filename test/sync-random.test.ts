@@ -10,8 +10,7 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eventFixture } from '../src/events/fixtures.js';
-import pg from 'pg';
-import { freshDatabaseUrl, testTargets, type TestTarget } from './support/db.js';
+import { freshDatabaseWithQuickDeadlocks, testTargets } from './support/db.js';
 import { asBool, waitFor } from './support/env.js';
 import { startService, type TestService } from './support/service.js';
 import { Rng } from './support/random.js';
@@ -253,24 +252,12 @@ function expectedState(world: ReturnType<typeof generate>) {
  */
 const WORKERS = { sqlite: 1, postgres: 4, pgbouncer: 4 } as const;
 
-async function databaseFor(dialect: TestTarget): Promise<string> {
-  const url = await freshDatabaseUrl(dialect);
-  if (dialect !== 'sqlite') {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    const { rows } = await client.query<{ name: string }>('select current_database() as name');
-    await client.query(`alter database "${rows[0]!.name}" set deadlock_timeout = '20ms'`);
-    await client.end();
-  }
-  return url;
-}
-
 for (const dialect of testTargets()) describe(`randomized delivery converges [${dialect}, ${WORKERS[dialect]} worker(s)] (CLERK_SYNC_SEED=${SEED})`, () => {
   let svc: TestService;
   before(async () => {
     svc = await startService({
       dialect,
-      database: await databaseFor(dialect),
+      database: await freshDatabaseWithQuickDeadlocks(dialect),
       worker: { pollIntervalMs: 20, concurrency: WORKERS[dialect], retrySchedule: [20, 50, 100, 200, 500, 1000, 2000, 5000] },
     });
   });

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { startPeriodic } from '../periodic.js';
 import type { Database } from '../store/database.js';
 import { ClerkApi, DEFAULT_CLERK_API_URL, sourceOf } from './clerk-api.js';
 import type { ReconcileResource } from './resources.js';
@@ -91,22 +92,6 @@ export async function reconcileIfDue(database: Database, options: ReconcileSched
 /** Reconciles on a schedule in the background of a long-lived process (`serve --reconcile-every`). */
 export function startReconcileSchedule(database: Database, options: ReconcileScheduleOptions, logger: Logger): { stop(): Promise<void> } {
   scheduleKey(options);
-  const controller = new AbortController();
-  let running: Promise<unknown> | null = null;
-  const check = () => {
-    running ??= reconcileIfDue(database, options, logger, { trigger: 'schedule', signal: controller.signal }).finally(() => (running = null));
-  };
-  const first = setTimeout(check, FIRST_CHECK_AFTER_MS);
-  const every = setInterval(check, Math.min(CHECK_EVERY_MS, options.everyMs));
-  first.unref();
-  every.unref();
-  return {
-    async stop() {
-      clearTimeout(first);
-      clearInterval(every);
-      // A run in progress stops after its page in flight; the next start resumes it.
-      controller.abort();
-      await running;
-    },
-  };
+  // Stopping aborts a run in progress after its page in flight; the next start resumes it.
+  return startPeriodic((signal) => reconcileIfDue(database, options, logger, { trigger: 'schedule', signal }), { firstAfterMs: FIRST_CHECK_AFTER_MS, everyMs: Math.min(CHECK_EVERY_MS, options.everyMs) });
 }

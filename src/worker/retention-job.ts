@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import { recordAction } from '../store/audit-log.js';
 import type { Database } from '../store/database.js';
 import { purgeEvents } from '../inbox/retention.js';
+import { startPeriodic } from '../periodic.js';
 
 /** How often the retention job looks for events to purge, and how long after start it first does. */
 export const RETENTION_EVERY_MS = 3_600_000;
@@ -31,19 +32,5 @@ export async function purgeExpired(database: Database, maxAgeMs: number, logger:
  * run it: their deletes of the same rows are harmless.
  */
 export function startRetentionJob(database: Database, maxAgeMs: number, logger: Logger, timing = { everyMs: RETENTION_EVERY_MS, firstAfterMs: FIRST_AFTER_MS }): { stop(): Promise<void> } {
-  let running: Promise<unknown> | null = null;
-  const run = () => {
-    running ??= purgeExpired(database, maxAgeMs, logger).finally(() => (running = null));
-  };
-  const first = setTimeout(run, timing.firstAfterMs);
-  const every = setInterval(run, timing.everyMs);
-  first.unref();
-  every.unref();
-  return {
-    async stop() {
-      clearTimeout(first);
-      clearInterval(every);
-      await running;
-    },
-  };
+  return startPeriodic(() => purgeExpired(database, maxAgeMs, logger), timing);
 }

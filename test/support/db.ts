@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { openDatabase } from '../../src/store/database.js';
+import { openDatabase, type Database } from '../../src/store/database.js';
 import type { DialectName } from '../../src/store/dialect.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { onFileEnd, tempDbPath } from './env.js';
@@ -111,6 +111,32 @@ export async function migratedDatabaseUrl(target: TestTarget): Promise<string> {
     await migrateToLatest(database);
   } finally {
     await database.close();
+  }
+  return url;
+}
+
+/** Opens the database at `url` for `fn`, and closes it after. */
+export async function withDatabase<T>(url: string, fn: (database: Database) => Promise<T>): Promise<T> {
+  const database = await openDatabase(url);
+  try {
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+/**
+ * A fresh database where PostgreSQL detects deadlocks after 20 ms instead of 1 s: tests whose
+ * workers race (a deadlock fails an event, its quick retry applies it) stay short.
+ */
+export async function freshDatabaseWithQuickDeadlocks(target: TestTarget): Promise<string> {
+  const url = await freshDatabaseUrl(target);
+  if (target !== 'sqlite') {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query<{ name: string }>('select current_database() as name');
+    await client.query(`alter database "${rows[0]!.name}" set deadlock_timeout = '20ms'`);
+    await client.end();
   }
   return url;
 }

@@ -160,6 +160,14 @@ export function apiMembership(org: ApiObject, user: ApiObject, createdAt: number
   };
 }
 
+/** `users`, `organizations` and `memberships` (user i in organization i mod orgs), oldest first from `t0`, a second apart. */
+export function sampleInstance(t0: number, n: { users: number; orgs: number; memberships: number }) {
+  const users = Array.from({ length: n.users }, (_, i) => apiUser(t0 + i * 1000, t0 + i * 1000 + 500, { first_name: `User${i}` }));
+  const organizations = Array.from({ length: n.orgs }, (_, i) => apiOrganization(t0 + i * 1000, t0 + i * 1000, { name: `Org${i}` }));
+  const memberships = Array.from({ length: n.memberships }, (_, i) => apiMembership(organizations[i % n.orgs]!, users[i]!, t0 + 100_000 + i));
+  return { users, organizations, memberships };
+}
+
 /**
  * The fields that tie an organization invitation or domain to `org`: `organization_id` and the
  * `public_organization_data` the Backend API lists them with.

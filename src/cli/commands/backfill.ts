@@ -1,7 +1,6 @@
-import { Command, Option } from 'commander';
-import { RECONCILE_RESOURCES, RESOURCES } from '../../reconcile/resources.js';
-import { dbOption, directUrlOption, pgPoolModeOption, pgSchemaOption } from '../options.js';
-import { checkClerkApiOptions, clerkApiOptions, resourceList } from '../reconcile/clerk-options.js';
+import type { Command } from 'commander';
+import { RESOURCES } from '../../reconcile/resources.js';
+import { checkClerkApiOptions, listingCommand } from '../reconcile/clerk-options.js';
 import { printFailures, runListingCommand } from '../reconcile/run-listing.js';
 
 const HELP = `
@@ -25,16 +24,7 @@ Exit codes: 0 done; 1 failed or some objects could not be synced (listed); 2 usa
 130 interrupted (run again to resume).`;
 
 export function backfillCommand(): Command {
-  const command = new Command('backfill')
-    .description('import what Clerk\'s Backend API lists (users, organizations, memberships, ...), never overwriting newer webhook data; never deletes; resumable')
-    .addOption(dbOption())
-    .addOption(pgPoolModeOption())
-    .addOption(pgSchemaOption())
-    .addOption(directUrlOption());
-  for (const o of clerkApiOptions()) command.addOption(o);
-  return command
-    .addOption(new Option('--only <resources>', `some of: ${RECONCILE_RESOURCES.map((r) => RESOURCES[r].aliases[0] ?? r).join(', ')} (comma separated)`).argParser(resourceList))
-    .option('--restart', 'ignore the progress of an interrupted run and import everything again')
+  return listingCommand('backfill', 'import what Clerk\'s Backend API lists (users, organizations, memberships, ...), never overwriting newer webhook data; never deletes; resumable')
     .addHelpText('after', HELP)
     .action(async (opts) => {
       const source = checkClerkApiOptions(opts, 'backfill');

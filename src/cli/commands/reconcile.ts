@@ -1,9 +1,8 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { RECONCILE_RESOURCES, RESOURCES } from '../../reconcile/resources.js';
 import type { ReconcileResult } from '../../reconcile/run.js';
 import type { DeleteCap } from '../../reconcile/sweep.js';
-import { dbOption, directUrlOption, pgPoolModeOption, pgSchemaOption } from '../options.js';
-import { checkClerkApiOptions, clerkApiOptions, resourceList } from '../reconcile/clerk-options.js';
+import { checkClerkApiOptions, listingCommand } from '../reconcile/clerk-options.js';
 import { printFailures, runListingCommand } from '../reconcile/run-listing.js';
 
 /** --max-deletes: a count (`50`) or a share of the stored rows (`2%`). */
@@ -60,19 +59,10 @@ export function driftTable(result: ReconcileResult): string {
 }
 
 export function reconcileCommand(): Command {
-  const command = new Command('reconcile')
-    .description('make the synced tables equal to what Clerk\'s Backend API lists, deletions included (safely); --dry-run shows the drift')
-    .addOption(dbOption())
-    .addOption(pgPoolModeOption())
-    .addOption(pgSchemaOption())
-    .addOption(directUrlOption());
-  for (const o of clerkApiOptions()) command.addOption(o);
-  return command
-    .addOption(new Option('--only <resources>', 'some of the resources (comma separated); default all').argParser(resourceList))
+  return listingCommand('reconcile', 'make the synced tables equal to what Clerk\'s Backend API lists, deletions included (safely); --dry-run shows the drift')
     .option('--dry-run', 'list and compare, print the drift, write nothing')
     .addOption(new Option('--max-deletes <n|p%>', 'most rows deleted per resource without --force (default 5%, at least 10)').argParser(deleteCap))
     .option('--force', 'delete past the cap, and reconcile even with a key of another instance than the tables hold')
-    .option('--restart', 'ignore the progress of an interrupted run and start over')
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', HELP)
     .action(async (opts) => {

@@ -1,7 +1,7 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CLERK_API_URL, sourceOf } from '../../reconcile/clerk-api.js';
 import { RECONCILE_RESOURCES, RESOURCES, resourceNamed, type ReconcileResource } from '../../reconcile/resources.js';
-import { numberIn } from '../options.js';
+import { dbOption, directUrlOption, numberIn, pgPoolModeOption, pgSchemaOption } from '../options.js';
 
 /** --only: resource names, labels or aliases, comma separated. */
 export function resourceList(value: string): ReconcileResource[] {
@@ -13,13 +13,19 @@ export function resourceList(value: string): ReconcileResource[] {
   return names.map((n) => resourceNamed(n)!);
 }
 
-/** The options every command that reads Clerk's Backend API takes. */
-export function clerkApiOptions(): Option[] {
-  return [
-    new Option('--secret-key <sk>', 'Clerk Secret Key (sk_live_... / sk_test_...)').env('CLERK_SECRET_KEY'),
-    new Option('--api-url <url>', 'Clerk Backend API base URL').default(DEFAULT_CLERK_API_URL),
-    new Option('--page-size <n>', 'objects per request, 1-500').default(500).argParser(numberIn('--page-size', 1, 500)),
-  ];
+/** A command that reads Clerk's Backend API into the database: its database and API options, and --only. */
+export function listingCommand(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .addOption(dbOption())
+    .addOption(pgPoolModeOption())
+    .addOption(pgSchemaOption())
+    .addOption(directUrlOption())
+    .addOption(new Option('--secret-key <sk>', 'Clerk Secret Key (sk_live_... / sk_test_...)').env('CLERK_SECRET_KEY'))
+    .addOption(new Option('--api-url <url>', 'Clerk Backend API base URL').default(DEFAULT_CLERK_API_URL))
+    .addOption(new Option('--page-size <n>', 'objects per request, 1-500').default(500).argParser(numberIn('--page-size', 1, 500)))
+    .addOption(new Option('--only <resources>', `some of: ${RECONCILE_RESOURCES.map((r) => RESOURCES[r].aliases[0] ?? r).join(', ')} (comma separated); default all`).argParser(resourceList))
+    .option('--restart', 'ignore the progress of an interrupted run and start over');
 }
 
 /** Checks the key and URL; answers the `source` that ties stored progress to this instance. */
