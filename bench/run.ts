@@ -6,8 +6,8 @@
  *
  * `npm run bench -- --quick` runs one round of everything, shorter (a smoke test of the suite).
  * `npm run bench -- --only pooler,cold-start` runs only those sections (of verify, ingest,
- * processing, pooler, cold-start) and prints their tables; docs/benchmarks.md, which holds every
- * section, is then left as it is. `pooler` brings the direct 2-worker row it is compared with.
+ * processing, pooler, cold-start, reconcile) and prints their tables; docs/benchmarks.md, which holds
+ * every section, is then left as it is. `pooler` brings the direct 2-worker row it is compared with.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -17,14 +17,16 @@ import { benchIngestPostgres, benchIngestSqlite, ingestTable, SQLITE_TARGETS, ty
 import { withPostgresDatabase } from './pg.js';
 import { withPgBouncer } from './pgbouncer.js';
 import { benchProcess, processTable, type ProcessRow } from './process.js';
+import { benchReconcile, reconcileSummary, reconcileTable, type ReconcileRow } from './reconcile.js';
 import { benchVerify, formatVerifyTable } from './verify.js';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;
 const INGEST_SECONDS = quick ? 3 : 6;
 const COLD_STARTS = quick ? 3 : 10;
+const RECONCILE_USERS = quick ? 10_000 : 100_000;
 
-const SECTIONS = ['verify', 'ingest', 'processing', 'pooler', 'cold-start'] as const;
+const SECTIONS = ['verify', 'ingest', 'processing', 'pooler', 'cold-start', 'reconcile'] as const;
 const onlyAt = process.argv.indexOf('--only');
 const onlyArg = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '') : process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = onlyArg === undefined ? null : onlyArg.split(',').map((s) => s.trim());
@@ -111,6 +113,20 @@ if (section('cold-start')) {
   coldStarts.push(...(await benchColdStart({ starts: COLD_STARTS })));
   console.log(coldStartTable(coldStarts));
 }
+// One round: the four runs take minutes, and each is a whole reconcile of the users, checked.
+const reconcile: ReconcileRow[] = [];
+let reconcileFloor = { peakRssMib: 0, seconds: 0 };
+let meanUserBytes = 0;
+if (section('reconcile')) {
+  console.error(`reconcile: ${RECONCILE_USERS.toLocaleString('en-US')} users from a Backend API stand-in on loopback, SQLite then PostgreSQL…`);
+  const r = await benchReconcile({ users: RECONCILE_USERS });
+  reconcile.push(...r.rows);
+  reconcileFloor = r.floor;
+  meanUserBytes = r.meanUserBytes;
+  console.log(reconcileTable(reconcile));
+  console.log(`\nusers of ~${meanUserBytes} bytes of JSON; the same command with --help (node, tsx and the CLI's imports): ${reconcileFloor.peakRssMib} MiB, ${reconcileFloor.seconds.toFixed(1)} s`);
+  console.log(`summary: ${reconcileSummary(reconcile)}`);
+}
 const pgTwo = processing.find((r) => r.database === PG_DIRECT && r.workers === 2);
 const pgTwoPooled = processing.find((r) => r.database === PG_POOLED);
 const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
@@ -156,6 +172,7 @@ Every comparison ran in this one run, side by side; figures are medians of ${ROU
 | processing through PgBouncer (transaction mode) vs direct, 2 worker processes | ${ratio(pgTwoPooled?.eventsPerSec, pgTwo?.eventsPerSec)} (${pgTwoPooled?.eventsPerSec ?? 'n/a'} events/s) | ≥ 0.6x |
 | cold start to the first answer, spawn → answer: SQLite / PostgreSQL / through PgBouncer | ${coldStart('SQLite')} / ${coldStart('PostgreSQL, direct')} / ${coldStart('PostgreSQL through')} ms | < 300 ms |
 | peak RSS of any clerk-sync process under load | ${peakRss} MB | < 200 MB |
+| reconcile of ${RECONCILE_USERS.toLocaleString('en-US')} users from a stand-in on loopback, users/s, first run / second (1% drift) | ${reconcileSummary(reconcile)} | none set |
 
 On reading them: this is a shared 2-core VM whose speed drifts by tens of percent over an hour
 (compare the bare \`node:crypto\` column between runs); ratios within one run hold, absolute
@@ -263,6 +280,30 @@ on databases migrated beforehand (as a deploy leaves them). The PgBouncer row us
 is Node alone printing a line: the floor under all of them on this machine.
 
 ${coldStartTable(coldStarts)}
+
+## Reconcile
+
+\`clerk-sync reconcile\` of ${RECONCILE_USERS.toLocaleString('en-US')} users against a stand-in for
+Clerk's Backend API (bench/reconcile-api.ts, its own process, so its users do not count in the
+reconcile's memory) on loopback: the documented shapes, \`/users\` in pages of 500 oldest first
+(offset or \`starting_after\` cursor), each user a Backend API User object of ~${meanUserBytes}
+bytes of JSON (an email address, a Google account, metadata), and empty lists of everything else.
+Clerk's API answers more slowly than that, and its rate limits (1,000 requests per 10 s for a
+production instance, 100 for a development one, per Clerk's docs; a request lists up to 500 users)
+make the real run slower still; this measures clerk-sync's own cost. Two runs on each database: the
+first on an empty, migrated database (every user missing here: inserted with its email address and
+account), then, with 1% of the users removed in the stand-in and 1% of the others updated, a second
+with \`--max-deletes 2%\` (mostly in sync; the updated ones applied, the removed ones deleted by the
+sweep as \`user.deleted\` would).
+The PostgreSQL server runs with autovacuum off, so its tables are analyzed between the two runs, as
+autovacuum would have done by then on a default server.
+Each run is the CLI as users run it, a child process (\`node --import tsx src/cli/main.ts reconcile
+--db ... --api-url ... --json\`), timed from spawn to exit, start-up included; peak RSS is its
+VmHWM. Each is checked: the counts it prints, and the live users in \`clerk_users\` afterwards.
+It runs the sources through tsx, unlike the sections above: the same command with \`--help\` (node,
+tsx and the CLI's imports) takes ${reconcileFloor.peakRssMib} MiB and ${reconcileFloor.seconds.toFixed(1)} s, part of every row. One round.
+
+${reconcileTable(reconcile)}
 `;
 writeFileSync('docs/benchmarks.md', doc);
 console.error('wrote docs/benchmarks.md and docs/img/bench-*.svg');
