@@ -280,6 +280,18 @@ for (const dialect of testDialects()) describe(`clerk-sync reconcile, safety [${
     assert.match(run!.error ?? '', /the secret key is for Clerk instance ins_other/);
   });
 
+  it('an object the sync refuses fails alone; the rest of its page is applied', async () => {
+    const db = await migratedDatabaseUrl(dialect);
+    const users = sampleInstance(T0, { users: 5, orgs: 1, memberships: 0 }).users;
+    users.splice(2, 0, apiUser(T0 + 2500, T0 + 2500, { id: 42 }));
+    const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, users });
+    const r = await reconcile(db, api, '--only', 'users');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /could not sync users \(no id\): user payload has no string `id`; cannot sync it/);
+    assert.match(r.stdout, /^users +6 .* 1$/m);
+    assert.equal((await live(db, 'clerk_users')).length, 5);
+  });
+
   it('one reconcile at a time: a second one is refused while the lease is held', async () => {
     const db = await migratedDatabaseUrl(dialect);
     const api = await startMockClerkApi({ secretKey: KEY, instanceId: INSTANCE, ...sampleInstance(T0, { users: 2, orgs: 1, memberships: 0 }) });

@@ -250,15 +250,26 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
         const work = async (trx: Trx | null) => {
           const kinds = await classify(trx ?? database.db, spec, items);
           const counts = p.counts;
+          const changed: Payload[] = [];
           for (const [i, item] of items.entries()) {
             const kind = kinds[i]!;
             counts.listed++;
             counts[kind]++;
-            if (dryRun || !trx || (kind !== 'missing_locally' && kind !== 'newer_in_clerk')) continue;
-            const error = await inSavepoint(trx, () => applyEvent(spec.upsertType, cleanJson(item), syncContext(trx, database, versionOf(item) ?? Date.now(), instanceId)));
-            if (error) {
-              counts.failed++;
-              if (outcome.failures.length < 100) outcome.failures.push({ id: idOf(item), error });
+            if (kind === 'missing_locally' || kind === 'newer_in_clerk') changed.push(item);
+          }
+          if (!dryRun && trx) {
+            const apply = (item: Payload) => applyEvent(spec.upsertType, cleanJson(item), syncContext(trx, database, versionOf(item) ?? Date.now(), instanceId));
+            // The whole page under one savepoint; only if it fails, object by object, so one bad
+            // object fails alone (two statements less per object, on the common path).
+            const pageError = changed.length > 0 ? await inSavepoint(trx, async () => { for (const item of changed) await apply(item); }) : null;
+            if (pageError !== null) {
+              for (const item of changed) {
+                const error = await inSavepoint(trx, () => apply(item));
+                if (error) {
+                  counts.failed++;
+                  if (outcome.failures.length < 100) outcome.failures.push({ id: idOf(item), error });
+                }
+              }
             }
           }
           await seen?.mark(resource, items.map(idOf).filter((id): id is string => id !== null), trx ?? undefined);

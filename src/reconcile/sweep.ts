@@ -41,22 +41,37 @@ function listable(o: SweepOptions) {
   return sql`deleted_at is null and (instance_id = ${o.instanceId} or instance_id is null)`;
 }
 
-/** The stored rows this instance may lose: listable, and unchanged since the listing started; in id order, after `after`. */
-function candidates(o: SweepOptions, after: string) {
-  return sql<StoredRow>`select id from ${sql.table(o.spec.table)}
-    where ${listable(o)} and coalesce(updated_at, created_at, 0) < ${o.guard} and id > ${after}
-    order by id limit ${CHUNK}`;
+interface Slice {
+  id: string;
+  deleted_at: unknown;
+  instance_id: string | null;
+  version: unknown;
 }
+
+/**
+ * The next CHUNK stored rows in id order after `after`: a plain walk of the primary key, whose
+ * plan stays an index range scan even before PostgreSQL has statistics for the table (a first
+ * reconcile into a fresh database); the conditions are checked here, on the slice.
+ */
+function slice(o: SweepOptions, after: string) {
+  return sql<Slice>`select id, deleted_at, instance_id, coalesce(updated_at, created_at, 0) as version
+    from ${sql.table(o.spec.table)} where id > ${after} order by id limit ${CHUNK}`;
+}
+
+/** What the sweep may lose: not deleted, of this instance (or of none recorded), unchanged since the listing started. */
+const candidate = (o: SweepOptions, row: Slice) =>
+  row.deleted_at === null && (row.instance_id === null || row.instance_id === o.instanceId) && Number(row.version) < o.guard;
 
 /** Walks the candidates in id order; `each` gets the ids Clerk did not list, chunk by chunk. */
 async function walkGone(o: SweepOptions, each: (ids: string[]) => Promise<void>): Promise<boolean> {
   let after = '';
   for (;;) {
     if (o.signal?.aborted) return false;
-    const { rows } = await candidates(o, after).execute(o.database.db);
+    const { rows } = await slice(o, after).execute(o.database.db);
     if (rows.length === 0) return true;
     after = String(rows[rows.length - 1]!.id);
-    const gone = await o.seen.unseen(o.spec.name, rows.map((r) => String(r.id)));
+    const ids = rows.filter((r) => candidate(o, r)).map((r) => String(r.id));
+    const gone = ids.length > 0 ? await o.seen.unseen(o.spec.name, ids) : [];
     if (gone.length > 0) await each(gone);
     if (rows.length < CHUNK) return true;
   }
