@@ -254,7 +254,7 @@ for (const dialect of testTargets()) {
       assert.equal(capped.finishedAt, seeded.now - 3 * 3_600_000 + 20_000);
       assert.equal(capped.instanceId, 'ins_test');
       assert.deepEqual(Object.keys(capped).sort(), ['error', 'finishedAt', 'heartbeatAt', 'id', 'instanceId', 'mode', 'resources', 'startedAt', 'status', 'trigger']);
-      assert.deepEqual(Object.keys(capped.resources.organizations!).sort(), ['capped', 'complete', 'deleted', 'failed', 'gone_from_clerk', 'in_sync', 'listed', 'local_newer', 'missing_locally', 'newer_in_clerk', 'note']);
+      assert.deepEqual(Object.keys(capped.resources.organizations!).sort(), ['capped', 'complete', 'deleted', 'failed', 'gone_from_clerk', 'in_sync', 'listed', 'local_newer', 'missing_locally', 'newer_in_clerk', 'note', 'relisted']);
       const interrupted = all.runs.find((r) => r.id === ids.interrupted)!;
       assert.equal(interrupted.finishedAt, null);
       assert.equal(interrupted.resources.users!.listed, 50, 'the counts saved before it stopped');
