@@ -8,7 +8,7 @@
 // only Node still runs every test. If that cannot be had either, the reason goes to the test
 // files in CLERK_SYNC_TEST_PG_UNAVAILABLE and each PostgreSQL test file fails with it in one line
 // (test/support/db.ts). CLERK_SYNC_TEST_DIALECTS=sqlite runs no PostgreSQL test and starts none.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,10 @@ if (targets.includes('postgres') || targets.includes('pgbouncer')) {
     }
   }
 }
+
+// The tests run the built CLI (test/support/cli.ts): build dist/ if a source is newer than it.
+const prepare = spawnSync(process.execPath, [join(ROOT, 'scripts', 'prepare.mjs')], { cwd: ROOT, stdio: 'inherit' });
+if (prepare.status !== 0) process.exit(prepare.status ?? 1);
 
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...args, ...files], { cwd: ROOT, env, stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));

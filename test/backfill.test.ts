@@ -10,7 +10,7 @@ import { SqlWriter } from '../src/store/sql-writer.js';
 import { applyEvent } from '../src/sync/apply.js';
 import type { Payload } from '../src/sync/values.js';
 import { retryAfterMs } from '../src/reconcile/clerk-api.js';
-import { runCli } from './support/cli.js';
+import { CLI, runCli } from './support/cli.js';
 import { migratedDatabaseUrl, testTargets } from './support/db.js';
 import { waitFor } from './support/env.js';
 import { apiUser, startMockClerkApi, type MockClerkApi, sampleInstance } from './support/mock-clerk-api.js';
@@ -139,7 +139,7 @@ for (const dialect of testTargets()) describe(`clerk-sync backfill [${dialect}]`
     const data = sampleInstance(T0, { users: 17, orgs: 2, memberships: 3 });
     const api = await startMockClerkApi({ secretKey: KEY, ...data });
     api.hold = (path, query) => path === '/v1/users' && query.get('starting_after') === data.users[9]!.id;
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), 'backfill', '--db', db, '--api-url', api.url, '--page-size', '5'], {
+    const child = spawn(process.execPath, [...CLI, 'backfill', '--db', db, '--api-url', api.url, '--page-size', '5'], {
       cwd: fileURLToPath(new URL('../', import.meta.url)),
       env: { ...process.env, CLERK_SECRET_KEY: KEY, DATABASE_URL: undefined } as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { runCli, startServe } from './support/cli.js';
+import { CLI, runCli, startServe } from './support/cli.js';
 import { freshDatabaseUrl, testDialects } from './support/db.js';
 import { onFileEnd, tempDir, waitFor } from './support/env.js';
 import { freePort } from './support/pg-cluster.js';
@@ -63,7 +63,7 @@ describe("the README's dashboard snippet", () => {
     assert.match(snippet, /--secret whsec_/, 'the secret was a flag in the quick start: the snippet must give it too');
     // As written, with `npx clerk-sync` being this checkout's CLI and a free port instead of 8080
     // (PORT is what --port defaults to; the quick start's server may still hold 8080 in a real run).
-    const script = snippet.replaceAll('npx clerk-sync', `${process.execPath} --import tsx ${fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))}`);
+    const script = snippet.replaceAll('npx clerk-sync', [process.execPath, ...CLI].join(' '));
     const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(tempDir(), 'dash.db') };
     delete env.CLERK_SYNC_ADMIN_TOKEN;
@@ -111,7 +111,7 @@ describe('events list at a terminal', () => {
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
     const serve = await startServe(['--db', db, '--secret', secret]);
     assert.equal((await runCli(['trigger', 'user.created', '--url', serve.url, '--secret', secret])).code, 0);
-    const cli = `${process.execPath} --import tsx ${fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))}`;
+    const cli = [process.execPath, ...CLI].join(' ');
     // `script` gives the command a pseudo-terminal, as a person's shell would.
     const tty = execFileSync('script', ['-qc', `${cli} events list --db ${db}`, '/dev/null'], { cwd: fileURLToPath(new URL('..', import.meta.url)), env: { ...process.env, NODE_OPTIONS: '' } }).toString();
     const lines = tty.split(/\r?\n/).filter(Boolean);
