@@ -27,6 +27,7 @@ import { sql } from 'kysely';
 import { openDatabase } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { withPostgresDatabase } from './pg.js';
+import type { ReconcileCounts } from '../src/reconcile/counts.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SECRET_KEY = 'sk_test_bench_reconcile';
@@ -48,17 +49,7 @@ export interface ReconcileRow {
   rssTrail: number[];
 }
 
-interface Counts {
-  listed: number;
-  in_sync: number;
-  newer_in_clerk: number;
-  missing_locally: number;
-  local_newer: number;
-  gone_from_clerk: number;
-  deleted: number;
-  failed: number;
-  capped?: boolean;
-}
+type Counts = ReconcileCounts;
 
 interface Measured {
   seconds: number;
