@@ -64,13 +64,16 @@ export const RESOURCES: Record<ReconcileResource, ResourceSpec> = {
   organization_memberships: {
     name: 'organization_memberships', label: 'memberships', aliases: ['memberships'], paths: ['/organization_memberships'], ordered: true, table: 'clerk_organization_memberships', upsertType: 'organizationMembership.updated',
     // organizationMembership.deleted carries the whole membership: the stored one, or its columns.
-    remove: (row, ctx) => applyEvent('organizationMembership.deleted', {
-      ...storedPayload(row),
-      id: row.id,
-      organization: { ...(storedPayload(row)?.organization as object | undefined), id: row.organization_id },
-      public_user_data: { ...(storedPayload(row)?.public_user_data as object | undefined), user_id: row.user_id },
-      created_at: row.created_at,
-    } as Payload, ctx),
+    remove: (row, ctx) => {
+      const stored = storedPayload(row);
+      return applyEvent('organizationMembership.deleted', {
+        ...stored,
+        id: row.id,
+        organization: { ...(stored?.organization as object | undefined), id: row.organization_id },
+        public_user_data: { ...(stored?.public_user_data as object | undefined), user_id: row.user_id },
+        created_at: row.created_at,
+      } as Payload, ctx);
+    },
   },
   organization_permissions: { name: 'organization_permissions', label: 'permissions', aliases: ['permissions'], paths: ['/organization_permissions'], ordered: true, table: 'clerk_permissions', upsertType: 'permission.updated', remove: deleted('permission.deleted', 'permission') },
   organization_roles: { name: 'organization_roles', label: 'roles', aliases: ['roles'], paths: ['/organization_roles'], ordered: true, table: 'clerk_roles', upsertType: 'role.updated', remove: deleted('role.deleted', 'role') },
