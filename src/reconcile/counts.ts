@@ -37,3 +37,8 @@ export type DriftKind = (typeof DRIFT_KINDS)[number];
 export function emptyCounts(): ReconcileCounts {
   return { listed: 0, in_sync: 0, newer_in_clerk: 0, missing_locally: 0, local_newer: 0, gone_from_clerk: 0, deleted: 0, failed: 0, relisted: 0, complete: false, capped: false, note: null };
 }
+
+/** One count summed over the resources of a run. */
+export function total(resources: ReadonlyArray<{ counts: ReconcileCounts }>, kind: Exclude<keyof ReconcileCounts, 'complete' | 'capped' | 'note'>): number {
+  return resources.reduce((n, o) => n + o.counts[kind], 0);
+}

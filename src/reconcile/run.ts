@@ -101,6 +101,12 @@ function overlapFor(pageSize: number): number {
 }
 
 const idOf = (item: Payload): string | null => (typeof item.id === 'string' && item.id !== '' ? item.id : null);
+const idsOf = (items: readonly Payload[]): string[] => items.map(idOf).filter((id): id is string => id !== null);
+/** Where in `items` the last of the previous page's last ids is; -1 when none of them is there. */
+const anchorIn = (items: readonly Payload[], anchor: readonly string[]): number => {
+  const ids = new Set(anchor);
+  return items.findLastIndex((item) => ids.has(idOf(item) ?? ''));
+};
 const versionOf = (item: Payload): number | null => columnInteger(item.updated_at) ?? columnInteger(item.created_at);
 
 /** Runs one change (an upsert or a deletion) under a savepoint, so a bad object does not undo its page. */
@@ -117,13 +123,13 @@ async function inSavepoint(trx: Trx, work: () => Promise<void>): Promise<string 
   }
 }
 
-export function syncContext(trx: Trx, database: Database, eventTime: number, instanceId: string | null): SyncContext {
+function syncContext(trx: Trx, database: Database, eventTime: number, instanceId: string | null): SyncContext {
   return { sql: new SqlWriter(trx, sqlDialect(database.dialect)), eventTime, instanceId };
 }
 
 /** Each listed object, against the stored row of the same id: what differs. */
 async function classify(db: Database['db'] | Trx, spec: ResourceSpec, items: readonly Payload[]): Promise<Array<keyof Pick<ReconcileCounts, 'in_sync' | 'newer_in_clerk' | 'missing_locally' | 'local_newer'>>> {
-  const ids = items.map(idOf).filter((id): id is string => id !== null);
+  const ids = idsOf(items);
   const stored = new Map<string, { updated_at: unknown; deleted_at: unknown }>();
   if (ids.length > 0) {
     const rows = await sql<{ id: string; updated_at: unknown; deleted_at: unknown }>`select id, updated_at, deleted_at from ${sql.table(spec.table)} where id in (${sql.join(ids)})`.execute(db);
@@ -272,7 +278,7 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
               }
             }
           }
-          await seen?.mark(resource, items.map(idOf).filter((id): id is string => id !== null), trx ?? undefined);
+          await seen?.mark(resource, idsOf(items), trx ?? undefined);
           p.total = next.total ?? p.total;
           p.imported = counts.listed;
           p.updatedAt = Date.now();
@@ -356,12 +362,11 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
             continue;
           }
           const items = page.items as Payload[];
-          const anchors = new Set(p.anchor);
-          const at = items.findLastIndex((item) => anchors.has(idOf(item) ?? ''));
+          const at = anchorIn(items, p.anchor);
           const fresh = at >= 0 ? items.slice(at + 1) : items;
           await commit(fresh, {
             offset: p.nextOffset + fresh.length,
-            anchor: items.slice(-Math.max(1, overlap)).map(idOf).filter((id): id is string => id !== null),
+            anchor: idsOf(items.slice(-Math.max(1, overlap))),
             total: page.totalCount,
             last: items.length < pageSize,
           });
@@ -387,8 +392,7 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
         if (p.anchor.length > 0 && fetchAt < p.nextOffset) {
           // The page re-reads the last ids of the one before: one of them must be in it, else
           // objects were deleted meanwhile and this page may skip some.
-          const anchors = new Set(p.anchor);
-          const at = items.findLastIndex((item) => anchors.has(idOf(item) ?? ''));
+          const at = anchorIn(items, p.anchor);
           if (at >= 0) fresh = items.slice(at + 1);
           else {
             fresh = items.slice(p.nextOffset - fetchAt);
@@ -397,7 +401,7 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
         }
         await commit(fresh, {
           offset: fetchAt + items.length,
-          anchor: items.slice(-overlap).map(idOf).filter((id): id is string => id !== null),
+          anchor: idsOf(items.slice(-overlap)),
           total: spec.paths.length > 1 ? null : page.totalCount,
           last: items.length < pageSize,
           relist: !contiguous && !p.shifted && shifted(`objects were deleted in Clerk while listing ${spec.label}, so the listing may have skipped some`),

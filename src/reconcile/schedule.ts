@@ -7,6 +7,7 @@ import { ReconcileBusyError, runReconcile, type ReconcileResult } from './run.js
 import type { ReconcileTrigger } from './runs.js';
 import { recentRuns } from './runs.js';
 import type { DeleteCap } from './sweep.js';
+import { total } from './counts.js';
 
 /** Where the Backend API secret key is read from when the options do not give it. */
 export const CLERK_SECRET_KEY_ENV = 'CLERK_SECRET_KEY';
@@ -77,9 +78,8 @@ export async function reconcileIfDue(database: Database, options: ReconcileSched
       maxDeletes: options.maxDeletes, resources: options.resources, pageSize: options.pageSize,
       onNote: (resource, note) => logger.warn(`reconcile: ${note}`, { resource }),
     });
-    const total = (k: 'newer_in_clerk' | 'missing_locally' | 'gone_from_clerk' | 'deleted') => result.resources.reduce((n, o) => n + o.counts[k], 0);
     logger[result.status === 'succeeded' || result.status === 'interrupted' ? 'info' : 'warn'](`reconcile: ${result.status}`, {
-      run: result.runId, instance: result.instanceId, newer_in_clerk: total('newer_in_clerk'), missing_locally: total('missing_locally'), gone_from_clerk: total('gone_from_clerk'), deleted: total('deleted'),
+      run: result.runId, instance: result.instanceId, newer_in_clerk: total(result.resources, 'newer_in_clerk'), missing_locally: total(result.resources, 'missing_locally'), gone_from_clerk: total(result.resources, 'gone_from_clerk'), deleted: total(result.resources, 'deleted'),
     });
     return result;
   } catch (error) {

@@ -36,17 +36,6 @@ export interface SweepOptions {
   onNote(note: string): void;
 }
 
-/** Stored rows that are not deleted, of this instance (or of none recorded). */
-function listable(o: SweepOptions) {
-  return sql`deleted_at is null and (instance_id = ${o.instanceId} or instance_id is null)`;
-}
-
-interface Slice {
-  id: string;
-  deleted_at: unknown;
-  instance_id: string | null;
-  version: unknown;
-}
 
 /**
  * The next CHUNK stored rows in id order after `after`: a plain walk of the primary key, whose
@@ -54,13 +43,13 @@ interface Slice {
  * reconcile into a fresh database); the conditions are checked here, on the slice.
  */
 function slice(o: SweepOptions, after: string) {
-  return sql<Slice>`select id, deleted_at, instance_id, coalesce(updated_at, created_at, 0) as version
+  return sql<StoredRow>`select id, deleted_at, instance_id, updated_at, created_at
     from ${sql.table(o.spec.table)} where id > ${after} order by id limit ${CHUNK}`;
 }
 
 /** What the sweep may lose: not deleted, of this instance (or of none recorded), unchanged since the listing started. */
-const candidate = (o: SweepOptions, row: Slice) =>
-  row.deleted_at === null && (row.instance_id === null || row.instance_id === o.instanceId) && Number(row.version) < o.guard;
+const candidate = (o: SweepOptions, row: StoredRow) =>
+  row.deleted_at === null && (row.instance_id === null || row.instance_id === o.instanceId) && Number(row.updated_at ?? row.created_at ?? 0) < o.guard;
 
 /** Walks the candidates in id order; `each` gets the ids Clerk did not list, chunk by chunk. */
 async function walkGone(o: SweepOptions, each: (ids: string[]) => Promise<void>): Promise<boolean> {
@@ -103,7 +92,9 @@ export async function sweep(o: SweepOptions): Promise<boolean> {
   if (o.shifted) return refuse(`${gone} ${label} are gone from Clerk, but the listing was not contiguous (objects were deleted in Clerk while listing): nothing deleted; the next run deletes them`);
   if (o.instanceId === null) return refuse(`${gone} ${label} are gone from Clerk, but the key may not read /instance, so rows of other instances cannot be told apart: nothing deleted`);
   if (!o.force) {
-    const row = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(o.spec.table)} where ${listable(o)}`.execute(o.database.db);
+    // The stored rows that could go: not deleted, of this instance (or of none recorded).
+    const row = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(o.spec.table)}
+      where deleted_at is null and (instance_id = ${o.instanceId} or instance_id is null)`.execute(o.database.db);
     const stored = Number(row.rows[0]?.n ?? 0);
     if (o.counts.listed === 0) {
       return refuse(`Clerk lists no ${label} at all, but ${stored} are stored: is CLERK_SECRET_KEY the key of the right instance? Nothing deleted; rerun with --force if Clerk really holds none now`, true);
@@ -117,10 +108,10 @@ export async function sweep(o: SweepOptions): Promise<boolean> {
   return walkGone(o, async (ids) => {
     for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
       const part = ids.slice(i, i + DELETE_CHUNK);
-      // Read again under the same conditions: a webhook may have changed a row since it was counted.
-      const { rows } = await sql<StoredRow>`select * from ${sql.table(o.spec.table)}
-        where id in (${sql.join(part)}) and ${listable(o)} and coalesce(updated_at, created_at, 0) < ${o.guard}`.execute(o.database.db);
-      if (rows.length > 0) await o.remove(rows);
+      // Read again and check again: a webhook may have changed a row since it was counted.
+      const { rows } = await sql<StoredRow>`select * from ${sql.table(o.spec.table)} where id in (${sql.join(part)})`.execute(o.database.db);
+      const still = rows.filter((row) => candidate(o, row));
+      if (still.length > 0) await o.remove(still);
     }
   });
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { total } from '../../reconcile/counts.js';
 import { RECONCILE_RESOURCES, RESOURCES } from '../../reconcile/resources.js';
 import type { ReconcileResult } from '../../reconcile/run.js';
 import type { DeleteCap } from '../../reconcile/sweep.js';
@@ -76,7 +77,7 @@ export function reconcileCommand(): Command {
         process.exitCode = 130;
         return;
       }
-      const sum = (k: 'newer_in_clerk' | 'missing_locally' | 'gone_from_clerk' | 'deleted' | 'local_newer') => result.resources.reduce((n, o) => n + o.counts[k], 0);
+      const sum = (kind: Parameters<typeof total>[1]) => total(result.resources, kind);
       const capped = result.resources.filter((o) => o.counts.capped).map((o) => RESOURCES[o.resource].label);
       const of = result.instanceId ? ` for ${result.instanceId}` : '';
       if (!opts.json) {
