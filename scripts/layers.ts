@@ -19,6 +19,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['inbox'],
   ['store'],
   ['verify'],
+  ['tables'],
   ['events', 'log', 'duration', 'same-secret', 'docs-link', 'periodic'],
 ];
 

@@ -10,6 +10,7 @@ import { eventsCommand } from './commands/events.js';
 import { migrateCommand } from './commands/migrate.js';
 import { purgeCommand } from './commands/purge.js';
 import { replayCommand } from './commands/replay.js';
+import { schemaCommand } from './commands/schema.js';
 import { serveCommand } from './commands/serve.js';
 import { triggerCommand } from './commands/trigger.js';
 import { verifyCommand } from './commands/verify.js';
@@ -44,7 +45,8 @@ Every command has --help with examples. All of them, in detail: ${docsLink('cli.
   .addCommand(verifyCommand())
   .addCommand(doctorCommand())
   .addCommand(backfillCommand())
-  .addCommand(reconcileCommand());
+  .addCommand(reconcileCommand())
+  .addCommand(schemaCommand());
 
 // Commander's own parse errors (already printed) throw instead of exiting, so that usage errors
 // exit 2 like the ones commands throw.

@@ -9,6 +9,7 @@ import { compressionMigration } from './migrations/005-compression.js';
 import { endedSessionsMigration } from './migrations/006-ended-sessions.js';
 import { schemaChannelMigration } from './migrations/007-schema-channel.js';
 import { reconcileMigration } from './migrations/008-reconcile.js';
+import { userChildKeysMigration } from './migrations/009-user-child-keys.js';
 
 /** Ordered by name; never rename or edit one that has shipped, add a new one. */
 function migrations(dialect: DialectName): Array<[name: string, migration: Migration]> {
@@ -21,6 +22,7 @@ function migrations(dialect: DialectName): Array<[name: string, migration: Migra
     ['006-ended-sessions', endedSessionsMigration()],
     ['007-schema-channel', schemaChannelMigration(dialect)],
     ['008-reconcile', reconcileMigration(dialect)],
+    ['009-user-child-keys', userChildKeysMigration(dialect)],
   ];
 }
 

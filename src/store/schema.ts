@@ -132,11 +132,11 @@ export interface Deletable extends Versioned {
 
 /**
  * A user's email addresses, from `email_addresses` of the newest user payload: the whole set is
- * replaced when a newer user event applies, and deleted with the user. `id` is Clerk's `idn_...`
- * (unique per user; NULL only if a payload omitted it).
+ * replaced when a newer user event applies, and deleted with the user. Keyed by (user_id, id):
+ * `id` is Clerk's `idn_...` (migration 009; an entry without one is not stored apart).
  */
 export interface UserEmailAddressesTable extends Versioned {
-  id: string | null;
+  id: string;
   user_id: string;
   instance_id: string | null;
   email_address: string | null;
@@ -149,7 +149,7 @@ export interface UserEmailAddressesTable extends Versioned {
 }
 
 export interface UserPhoneNumbersTable extends Versioned {
-  id: string | null;
+  id: string;
   user_id: string;
   instance_id: string | null;
   phone_number: string | null;
@@ -163,7 +163,7 @@ export interface UserPhoneNumbersTable extends Versioned {
 }
 
 export interface UserExternalAccountsTable extends Versioned {
-  id: string | null;
+  id: string;
   user_id: string;
   instance_id: string | null;
   /** e.g. `oauth_google`. */
@@ -185,7 +185,7 @@ export interface UserExternalAccountsTable extends Versioned {
 }
 
 export interface UserWeb3WalletsTable extends Versioned {
-  id: string | null;
+  id: string;
   user_id: string;
   instance_id: string | null;
   web3_wallet: string | null;

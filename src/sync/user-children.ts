@@ -119,7 +119,8 @@ export async function replaceUserChildren(ctx: SyncContext, userId: string, upda
   const writtenNow = raw(options.writtenByThisTransaction ? ' and xmin = pg_current_xact_id()::xid' : '');
   const current = q`exists (select 1 from clerk_users where id = ${userId} and updated_at = ${updatedAt} and deleted_at is null${writtenNow})`;
   await removeChildren(ctx, userId, current);
-  for (const child of CHILDREN) await insertRows(ctx.sql, child.table, distinctById(child.rows(d, userId, ctx)), { when: current });
+  // Keyed by (user_id, id): an entry without an id cannot be stored apart (the user's payload keeps it).
+  for (const child of CHILDREN) await insertRows(ctx.sql, child.table, distinctById(child.rows(d, userId, ctx).filter((r) => r.id !== null)), { when: current });
 }
 
 /** Deletes the user's rows in the four tables (when `condition` holds), in as few statements as the dialect allows. */

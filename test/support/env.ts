@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -48,4 +48,17 @@ export function asJson(v: unknown): any {
 /** Boolean columns come back as 0/1 on SQLite and true/false on PostgreSQL. */
 export function asBool(v: unknown): boolean | null {
   return v === null || v === undefined ? null : Boolean(v);
+}
+
+/**
+ * A fresh directory inside the repository (under the git-ignored .scratch/), removed after the
+ * test file finishes: for generated code that imports the project's dependencies (drizzle-orm,
+ * @prisma/client, clerk-sync/events), which resolve from here and not from the system's tmpdir.
+ */
+export function repoTempDir(): string {
+  const base = new URL('../../.scratch/', import.meta.url).pathname;
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, 'test-'));
+  onFileEnd(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
