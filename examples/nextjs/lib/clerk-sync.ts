@@ -1,5 +1,8 @@
 import { clerkSyncNext } from 'clerk-sync/next';
 
+/** The database clerk-sync writes and the users page reads (lib/db.ts). */
+export const databaseUrl = process.env.DATABASE_URL ?? './clerk-sync.db';
+
 /**
  * One clerk-sync per server process, created on first use. Reads CLERK_WEBHOOK_SIGNING_SECRET;
  * DATABASE_URL is a postgres:// URL (a provider's pooled URL is fine) or a SQLite path.
@@ -10,7 +13,7 @@ import { clerkSyncNext } from 'clerk-sync/next';
  * (app/api/cron/clerk-sync) picks up retries.
  */
 export const clerkSync = clerkSyncNext({
-  database: process.env.DATABASE_URL ?? './clerk-sync.db',
+  database: databaseUrl,
   handlers: {
     'user.created': async (event, ctx) => {
       // event.data is a User here; ctx.trx is the transaction of the sync writes.
