@@ -38,10 +38,13 @@ for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true }))
   const file = join(entry.parentPath ?? entry.path, entry.name);
   if (file === vendored) continue;
   const text = readFileSync(file, 'utf8');
-  if (!text.includes("from 'kysely'")) continue;
+  // Import statements only (at the start of a line): the schema renderers write `from 'kysely'`
+  // into the code they generate, which must stay as it is.
+  const imports = /^((?:import|export)\b[^\n]*?) from 'kysely'/gm;
+  if (!imports.test(text)) continue;
   let target = relative(dirname(file), vendored);
   if (!target.startsWith('.')) target = `./${target}`;
-  writeFileSync(file, text.replaceAll("from 'kysely'", `from '${target}'`));
+  writeFileSync(file, text.replace(imports, (_, statement) => `${statement} from '${target}'`));
   rewritten++;
 }
 console.log(`bundled kysely ${version} into dist/vendor/kysely.js; ${rewritten} built modules import it`);

@@ -18,13 +18,15 @@ import { syncQueryingWorld, type QueryingWorld } from './support/querying-world.
 
 const example = (path: string) => readFileSync(new URL(`../examples/querying/${path}`, import.meta.url), 'utf8');
 
-describe('examples/querying: the committed schemas are current', () => {
+describe('examples: the committed generated schemas are current', () => {
   const committed: Array<[SchemaFormat, string]> = [
     ['drizzle-pg', 'schema/drizzle-pg.ts'],
     ['drizzle-sqlite', 'schema/drizzle-sqlite.ts'],
     ['kysely', 'schema/kysely.ts'],
     ['sql-pg', 'schema/postgres.sql'],
     ['sql-sqlite', 'schema/sqlite.sql'],
+    ['drizzle-pg', '../nextjs/lib/clerk-schema/pg.ts'],
+    ['drizzle-sqlite', '../nextjs/lib/clerk-schema/sqlite.ts'],
   ];
   for (const [format, path] of committed) {
     it(`${path} is \`clerk-sync schema --format ${format}\``, () => {
