@@ -280,6 +280,11 @@ async function checkLongLivedNext(dir: string, database: string, label: string):
   const html = await page.text();
   assert.ok(html.includes(`data-user-id="${user!.id}"`), 'the page lists the synced user');
   assert.ok(html.includes(name));
+  // The page reads through Drizzle and the generated schema: the emails column counts the
+  // user's rows in clerk_user_email_addresses through the relation.
+  const emails = await db.db.selectFrom('clerk_user_email_addresses').select('id').where('user_id', '=', user!.id).execute();
+  assert.ok(emails.length > 0);
+  assert.match(html, new RegExp(`data-user-id="${user!.id}"><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>${emails.length}</td>`), 'the emails column shows the count');
   assert.match(app.logs(), /"msg":"welcome"/, 'the handler ran in the in-process worker');
   assert.doesNotMatch(app.logs(), /serverless:/, 'a long-lived server runs its worker');
   const cron = await fetch(`${app.url}/api/cron/clerk-sync`);

@@ -79,22 +79,14 @@ for (const dialect of testDialects()) {
       world.catch(() => {}); // awaited by the test that reads it; an early failure must not go unhandled
       mkdirSync(join(dir, 'prisma'));
       copyFileSync(join(EXAMPLE, 'prisma.ts'), join(dir, 'prisma.ts'));
-      let clerk = example('prisma/clerk.prisma');
+      const clerk = example('prisma/clerk.prisma');
       let schema = example('prisma/schema.prisma');
       let config = example('prisma.config.ts');
       if (dialect === 'sqlite') {
         // What an app on SQLite changes: the provider, and table names without a schema.
-        const [pgClerk, pgSchema, pgConfig] = [clerk, schema, config];
+        const [pgSchema, pgConfig] = [schema, config];
         schema = schema.replace('provider = "postgresql"', 'provider = "sqlite"');
         config = config.replace('`public.${table}`', 'table');
-        // KNOWN ISSUE, worked around here: clerk.prisma names the composite primary keys
-        // (`@@id([user_id, id], map: "clerk_user_email_addresses_pk")`), which Prisma rejects on
-        // SQLite (P1012 "You defined a database name for the primary key on the model. This is not
-        // supported by the provider."), so as rendered it validates on PostgreSQL only. Until
-        // renderPrisma (src/tables/formats/prisma.ts) stops naming them, an app on SQLite must drop
-        // the names; once it does, this replace changes nothing and the assertion below says so.
-        clerk = clerk.replace(/^(\s*@@id\(\[[^\]]*\]), map: "[^"]*"\)$/gm, '$1)');
-        assert.ok(clerk !== pgClerk, 'clerk.prisma no longer names its composite primary keys: remove this SQLite workaround');
         assert.ok(schema !== pgSchema && config !== pgConfig, 'the SQLite variant of schema.prisma and prisma.config.ts was not made: did the files change?');
       }
       writeFileSync(join(dir, 'prisma/clerk.prisma'), clerk);

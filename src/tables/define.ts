@@ -128,3 +128,28 @@ export function versioned(payload: string, options: { deleted?: boolean } = {}):
     payload: json(payload, 'The latest full payload applied.'),
   };
 }
+
+/**
+ * The tables, once their relations are known to hold together: each names a table and columns
+ * that exist, and no relation name (on either side) takes the name of a column or of another
+ * relation of its table, which an ORM would refuse.
+ */
+export function related(tables: Table[]): Table[] {
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  const names = new Map(tables.map((t) => [t.name, new Set(t.columns.map((c) => c.name))]));
+  const claim = (table: string, name: string, what: string) => {
+    const taken = names.get(table)!;
+    if (taken.has(name)) throw new Error(`${table}: ${what} "${name}" is already the name of a column or relation there`);
+    taken.add(name);
+  };
+  for (const t of tables) {
+    for (const r of t.relations) {
+      const target = byName.get(r.table);
+      if (!target) throw new Error(`${t.name}.${r.name}: no table ${r.table}`);
+      for (const c of r.references) if (!target.columns.some((x) => x.name === c)) throw new Error(`${t.name}.${r.name}: ${r.table} has no column ${c}`);
+      claim(t.name, r.name, 'relation');
+      claim(r.table, r.inverse, `the inverse of ${t.name}.${r.name}`);
+    }
+  }
+  return tables;
+}

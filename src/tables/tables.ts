@@ -1,4 +1,4 @@
-import { json, METADATA, table, versioned, type ColumnSpec, type Table } from './define.js';
+import { json, METADATA, related, table, versioned, type ColumnSpec, type Table } from './define.js';
 
 /*
  * Every table clerk-sync owns, as the migrations (src/store/migrations/) leave them. This is the
@@ -21,7 +21,7 @@ function userChild(name: string, payload: string, doc: string, columns: Record<s
   });
 }
 
-export const TABLES: readonly Table[] = [
+export const TABLES: readonly Table[] = related([
   // ---- users and their identifications
   table('clerk_users', {
     doc: 'Clerk users (`user.*` events; `deleted_at` set by `user.deleted`, when the personal data is erased).',
@@ -478,7 +478,7 @@ export const TABLES: readonly Table[] = [
       error: 'text',
     },
     indexes: { clerk_webhook_attempts_event: ['svix_id', 'attempt'], clerk_webhook_attempts_started: ['started_at'] },
-    relations: { event: { columns: ['svix_id'], table: 'clerk_webhook_events', references: ['svix_id'], inverse: 'attempts' } },
+    relations: { event: { columns: ['svix_id'], table: 'clerk_webhook_events', references: ['svix_id'], inverse: 'attempt_log' } },
   }),
   table('clerk_sync_backfill', {
     doc: 'Progress of `clerk-sync backfill`, per resource.',
@@ -564,7 +564,7 @@ export const TABLES: readonly Table[] = [
     internal: true,
     columns: { name: 'text primary key', holder: 'text not null', expires_at: 'bigint not null' },
   }),
-];
+]);
 
 /** The last migration these descriptions include (the agreement test checks it is the last one there is). */
 export const SCHEMA_VERSION = '009-user-child-keys';

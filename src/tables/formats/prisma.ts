@@ -51,7 +51,8 @@ export function renderPrisma(tables: readonly Table[]): string {
     }
     lines.push(...(back.get(t.name) ?? []));
     lines.push('');
-    if (t.primaryKey.length > 1) lines.push(`  @@id([${t.primaryKey.join(', ')}], map: "${t.primaryKeyName}")`);
+    // No `map:` on a composite key: Prisma refuses key names on SQLite, and never uses them to read.
+    if (t.primaryKey.length > 1) lines.push(`  @@id([${t.primaryKey.join(', ')}])`);
     for (const i of t.indexes) {
       if (i.where) {
         lines.push(`  // ${i.unique ? 'unique ' : ''}index ${i.name} (${i.columns.join(', ')}) where ${i.where}: a partial index, which Prisma cannot describe`);
