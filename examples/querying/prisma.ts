@@ -8,9 +8,7 @@
 //   import { PrismaClient } from './.generated/prisma/client.js';
 //   import { PrismaPg } from '@prisma/adapter-pg';
 //   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL }) });
-//   // SQLite (provider = "sqlite" in schema.prisma; clerk.prisma as rendered today names its
-//   // composite primary keys, `@@id([...], map: "...")`, which Prisma rejects on SQLite: drop the
-//   // `map:` there until clerk-sync stops rendering it):
+//   // SQLite (provider = "sqlite" in schema.prisma; clerk.prisma is the same for both):
 //   // import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 //   // new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: 'file:./clerk-sync.db' }) })
 //

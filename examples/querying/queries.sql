@@ -1,5 +1,5 @@
 -- Recipes: plain SQL, the same text on PostgreSQL and SQLite ($1 is `?` with better-sqlite3).
--- Every synced table keeps ended rows (tombstones): `deleted_at is not null`. Exclude them.
+-- Tables with a deleted_at column keep ended rows (tombstones: `deleted_at is not null`): exclude them.
 
 -- name: user_with_primary_email
 select id, first_name, last_name, primary_email_address

@@ -433,7 +433,10 @@ export const TABLES: readonly Table[] = related([
       ...versioned('PaymentAttempt'),
     },
     indexes: { clerk_payment_attempts_payer_user: ['payer_user_id'], clerk_payment_attempts_payer_org: ['payer_organization_id'] },
-    relations: { payer_user: { columns: ['payer_user_id'], table: 'clerk_users', inverse: 'payment_attempts' } },
+    relations: {
+      payer_user: { columns: ['payer_user_id'], table: 'clerk_users', inverse: 'payment_attempts' },
+      payer_organization: { columns: ['payer_organization_id'], table: 'clerk_organizations', inverse: 'payment_attempts' },
+    },
   }),
 
   // ---- the inbox and clerk-sync's own bookkeeping

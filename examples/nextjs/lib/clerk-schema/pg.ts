@@ -598,6 +598,7 @@ export const clerkOrganizationsRelations = relations(clerkOrganizations, ({ many
   invitations: many(clerkOrganizationInvitations),
   domains: many(clerkOrganizationDomains),
   subscriptions: many(clerkSubscriptions),
+  payment_attempts: many(clerkPaymentAttempts),
 }));
 
 export const clerkOrganizationMembershipsRelations = relations(clerkOrganizationMemberships, ({ one }) => ({
@@ -658,4 +659,5 @@ export const clerkSubscriptionItemsRelations = relations(clerkSubscriptionItems,
 
 export const clerkPaymentAttemptsRelations = relations(clerkPaymentAttempts, ({ one }) => ({
   payer_user: one(clerkUsers, { fields: [clerkPaymentAttempts.payer_user_id], references: [clerkUsers.id] }),
+  payer_organization: one(clerkOrganizations, { fields: [clerkPaymentAttempts.payer_organization_id], references: [clerkOrganizations.id] }),
 }));
