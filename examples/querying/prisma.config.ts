@@ -10,7 +10,7 @@
 // The list names every table clerk-sync creates: the ones clerk.prisma models, and its own
 // bookkeeping, which the app does not model but which is no drift of the app's either.
 //
-// External tables are a Preview feature, behind experimental.externalTables (as of Prisma 7.10).
+// External tables are a Preview feature, behind experimental.externalTables (as of Prisma 7.5, the version the tests pin: later 7.x releases need Node 22).
 // On PostgreSQL the names are schema-qualified: `public.`, or the schema given to
 // `clerk-sync --pg-schema`; on SQLite they are bare names.
 import { defineConfig } from 'prisma/config';
