@@ -11,6 +11,7 @@ import { testTargets } from './support/db.js';
 import { CAPPED_NOTE, HOSTILE_ERROR, seedReconcileRuns } from './support/reconcile-runs.js';
 import { tempDir } from './support/env.js';
 import { executable, requireForFile } from './support/prerequisites.js';
+import { recountInbox } from '../src/store/migrations/010-inbox-rollups.js';
 
 /**
  * The dashboard in real headless Chromium (Debian's `chromium` package) against the real service:
@@ -346,4 +347,5 @@ async function seedHistory(svc: AdminService): Promise<void> {
   }
   for (let i = 0; i < events.length; i += 500) await db.insertInto('clerk_webhook_events').values(events.slice(i, i + 500)).execute();
   for (let i = 0; i < attempts.length; i += 500) await db.insertInto('clerk_webhook_attempts').values(attempts.slice(i, i + 500)).execute();
+  await recountInbox(db); // written around clerk-sync: its counters learn of them so
 }

@@ -1,7 +1,9 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from '../store/database.js';
-import type { SqlWriter } from '../store/sql-writer.js';
-import type { ClerkSyncDatabase, WebhookEventsTable } from '../store/schema.js';
+import { SqlWriter } from '../store/sql-writer.js';
+import type { ClerkSyncDatabase, EventStatus, WebhookEventsTable } from '../store/schema.js';
+import { sqlDialect } from '../store/dialect.js';
+import { InboxTally } from './rollups.js';
 
 export type EventRow = Selectable<WebhookEventsTable>;
 type Trx = Transaction<ClerkSyncDatabase>;
@@ -46,9 +48,9 @@ export class InboxQueue {
   /**
    * Marks claimed events finished (`done`, or `skipped` for types outside the catalog) and logs
    * their attempts: two statements for a whole batch, in the caller's transaction (deferred with
-   * its other writes, when it defers them).
+   * its other writes, when it defers them). `tally` counts them, for the caller to write last.
    */
-  async finish(sql: SqlWriter, workerId: string, finished: ReadonlyArray<{ row: EventRow; outcome: 'done' | 'skipped'; startedAt: number; durationMs: number }>, now = Date.now()): Promise<void> {
+  async finish(sql: SqlWriter, workerId: string, finished: ReadonlyArray<{ row: EventRow; outcome: 'done' | 'skipped'; startedAt: number; durationMs: number }>, tally: InboxTally, now = Date.now()): Promise<void> {
     const trx = sql.db as Trx;
     if (finished.length === 0) return;
     for (const outcome of ['done', 'skipped'] as const) {
@@ -64,10 +66,11 @@ export class InboxQueue {
       .insertInto('clerk_webhook_attempts')
       .values(finished.map((f) => ({ svix_id: f.row.svix_id, attempt: f.row.attempts + 1, started_at: f.startedAt, duration_ms: f.durationMs, outcome: f.outcome, error: null })))
       .compile());
+    for (const f of finished) tally.attempted(f.row.status, f.outcome, now, firstAttemptLag(f.row, f.startedAt + f.durationMs));
   }
 
   /** Records a failed attempt: back to the queue at `retryAt`, or `dead` when `retryAt` is null. */
-  async fail(trx: Trx, workerId: string, row: EventRow, error: string, retryAt: number | null, startedAt: number, now = Date.now()): Promise<'failed' | 'dead'> {
+  async fail(trx: Trx, workerId: string, row: EventRow, error: string, retryAt: number | null, startedAt: number, tally: InboxTally, now = Date.now()): Promise<'failed' | 'dead'> {
     const outcome = retryAt === null ? 'dead' : 'failed';
     await trx
       .updateTable('clerk_webhook_events')
@@ -78,27 +81,44 @@ export class InboxQueue {
       .insertInto('clerk_webhook_attempts')
       .values({ svix_id: row.svix_id, attempt: row.attempts + 1, started_at: startedAt, duration_ms: now - startedAt, outcome, error })
       .execute();
+    tally.attempted(row.status, outcome, now, firstAttemptLag(row, now));
     return outcome;
   }
 
   /** Marks an event dead without logging an attempt: when recording the attempt itself is refused. */
-  async markDead(trx: Trx, workerId: string, row: EventRow, error: string, now = Date.now()): Promise<void> {
+  async markDead(trx: Trx, workerId: string, row: EventRow, error: string, tally: InboxTally, now = Date.now()): Promise<void> {
     await trx
       .updateTable('clerk_webhook_events')
       .set({ status: 'dead', attempts: row.attempts + 1, next_attempt_at: now, processed_at: now, processed_by: workerId, last_error: error })
       .where('svix_id', '=', row.svix_id)
       .execute();
+    tally.attempted(row.status, 'dead', now, firstAttemptLag(row, now));
+  }
+
+  /** Writes what `tally` counted, as the last statements of the caller's transaction. */
+  async record(sql: SqlWriter, tally: InboxTally): Promise<void> {
+    for (const statement of tally.statements(sql.dialect)) await sql.run(statement);
   }
 
   /** Queues stored events to be processed again (replay): fresh attempt budget, due now. */
   async requeue(svixIds: readonly string[], now = Date.now()): Promise<number> {
     if (svixIds.length === 0) return 0;
-    const r = await this.#db
-      .updateTable('clerk_webhook_events')
-      .set({ status: 'pending', attempts: 0, next_attempt_at: now })
-      .where('svix_id', 'in', svixIds)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    const dialect = sqlDialect(this.#database.dialect);
+    return this.#db.transaction().execute(async (trx) => {
+      // The statuses they leave, locked until the counts say so (SQLite's transaction holds the write lock).
+      const lock = dialect.name === 'postgres' ? sql` for update` : sql``;
+      const { rows } = await sql<{ svix_id: string; status: EventStatus }>`select svix_id, status from clerk_webhook_events where svix_id in (${sql.join([...svixIds])})${lock}`.execute(trx);
+      if (rows.length === 0) return 0;
+      const r = await trx
+        .updateTable('clerk_webhook_events')
+        .set({ status: 'pending', attempts: 0, next_attempt_at: now })
+        .where('svix_id', 'in', rows.map((row) => row.svix_id))
+        .executeTakeFirst();
+      const tally = new InboxTally();
+      for (const row of rows) tally.requeued(row.status, now);
+      await this.record(new SqlWriter(trx, dialect), tally);
+      return Number(r.numUpdatedRows);
+    });
   }
 
   /** When the next runnable event is due (ms), or null when nothing waits. */
@@ -109,4 +129,9 @@ export class InboxQueue {
     return rows.length === 0 ? null : Number(rows[0]!.next_attempt_at);
   }
 
+}
+
+/** Receipt to the end of this attempt, when it is the event's first (never processed before, not a replay's). */
+function firstAttemptLag(row: EventRow, endedAt: number): number | null {
+  return row.processed_at === null ? endedAt - Number(row.received_at) : null;
 }

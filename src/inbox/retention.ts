@@ -1,4 +1,9 @@
 import type { Database } from '../store/database.js';
+import { sqlDialect } from '../store/dialect.js';
+import { SqlWriter } from '../store/sql-writer.js';
+import type { EventStatus } from '../store/schema.js';
+import { InboxQueue } from './queue.js';
+import { InboxTally } from './rollups.js';
 
 /** Statuses a purge may remove. Waiting events (pending, failed) are never purged. */
 export type PurgeableStatus = 'done' | 'skipped' | 'dead';
@@ -42,8 +47,13 @@ export async function purgeEvents(database: Database, options: PurgeOptions): Pr
       const ids = (await trx.selectFrom('clerk_webhook_events').select('svix_id').where('status', 'in', statuses).where('received_at', '<', options.before).orderBy('received_at').limit(chunkSize).execute()).map((r) => r.svix_id);
       if (ids.length === 0) return 0;
       await trx.deleteFrom('clerk_webhook_attempts').where('svix_id', 'in', ids).execute();
-      const deleted = await trx.deleteFrom('clerk_webhook_events').where('svix_id', 'in', ids).where('status', 'in', statuses).executeTakeFirst();
-      return Number(deleted.numDeletedRows);
+      const deleted = await trx.deleteFrom('clerk_webhook_events').where('svix_id', 'in', ids).where('status', 'in', statuses).returning('status').execute();
+      const tally = new InboxTally();
+      const byStatus = new Map<EventStatus, number>();
+      for (const { status } of deleted) byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+      for (const [status, n] of byStatus) tally.purged(status, n);
+      await new InboxQueue(database).record(new SqlWriter(trx, sqlDialect(database.dialect)), tally);
+      return deleted.length;
     });
     if (done === 0) break;
     purged += done;

@@ -2,6 +2,9 @@ import { sql } from 'kysely';
 import type { Database } from '../store/database.js';
 import type { EventStatus } from '../store/schema.js';
 import { BrowseInputError, EVENT_STATUSES } from './browse.js';
+import { ACTIVITY_COLUMNS } from './rollups.js';
+
+const MINUTE = 60_000;
 
 /** The overview's numbers (dashboard, admin API, /metrics), aggregated in SQL. */
 
@@ -51,9 +54,6 @@ export interface EventStats {
 export const WAITING_STATUSES = ['pending', 'failed'] as const;
 const WAITING = WAITING_STATUSES;
 
-/** An event's very first attempt: a replay restarts `attempt` at 1, but is not processing lag. */
-const FIRST_ATTEMPT = sql`a.attempt = 1 and not exists (select 1 from clerk_webhook_attempts p where p.svix_id = a.svix_id and p.id < a.id)`;
-
 /** Backlog size and oldest waiting age: two index reads, cheap enough for every /metrics scrape. */
 export async function backlogNow(database: Database, now = Date.now()): Promise<{ backlog: number; oldestPendingAgeMs: number }> {
   const row = await database.db
@@ -65,79 +65,68 @@ export async function backlogNow(database: Database, now = Date.now()): Promise<
   return { backlog: Number(row.n), oldestPendingAgeMs: oldest === null ? 0 : Math.max(0, now - oldest) };
 }
 
-/** The overview: totals now, and per-bucket activity over [since, now]. */
+/**
+ * The overview: totals now, and per-bucket activity over [since, now]. It reads the counters the
+ * writes keep (rollups.ts): a few hundred small rows whatever the size of the inbox. Buckets are
+ * whole minutes, the counters' grain (a bucket asked for in between is rounded up).
+ */
 export async function eventStats(database: Database, options: StatsOptions = {}): Promise<EventStats> {
   const { db } = database;
   const now = options.now ?? Date.now();
   const since = options.since ?? now - 24 * 3600_000;
   if (!Number.isFinite(since) || since >= now) throw new BrowseInputError('since must be a past time in epoch milliseconds');
-  const bucket = Math.trunc(options.bucket ?? Math.max(60_000, Math.ceil((now - since) / 48 / 60_000) * 60_000));
-  if (!Number.isInteger(bucket) || bucket < 1000) throw new BrowseInputError('bucket must be at least 1000 ms');
+  const asked = Math.trunc(options.bucket ?? Math.ceil((now - since) / 48 / MINUTE) * MINUTE);
+  if (!Number.isInteger(asked) || asked < 1000) throw new BrowseInputError('bucket must be at least 1000 ms');
+  const bucket = Math.max(MINUTE, Math.ceil(asked / MINUTE) * MINUTE);
   if ((now - since) / bucket > 1000) throw new BrowseInputError('at most 1000 buckets: widen bucket or shorten the window');
   const start = Math.floor(since / bucket) * bucket;
   const b = sql.lit(bucket);
 
-  const [statusRows, waiting, received, attempts, lag, finishedLater, waitingThen] = await Promise.all([
-    db.selectFrom('clerk_webhook_events').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute(),
+  const [statusRows, waiting, activity] = await Promise.all([
+    sql<{ status: EventStatus; n: number }>`select status, sum(n) as n from clerk_webhook_event_counts group by status`.execute(db),
     backlogNow(database, now),
-    sql<{ b: number; n: number }>`select (received_at / ${b}) * ${b} as b, count(*) as n from clerk_webhook_events
-      where received_at >= ${start} group by 1`.execute(db),
-    sql<{ b: number; outcome: string; n: number }>`select (started_at / ${b}) * ${b} as b, outcome, count(*) as n from clerk_webhook_attempts
-      where started_at >= ${start} group by 1, 2`.execute(db),
-    sql<{ b: number; sum: number; n: number; max: number }>`select (a.started_at / ${b}) * ${b} as b, sum(a.started_at + a.duration_ms - e.received_at) as sum,
-      count(*) as n, max(a.started_at + a.duration_ms - e.received_at) as max
-      from clerk_webhook_attempts a join clerk_webhook_events e on e.svix_id = a.svix_id
-      where a.started_at >= ${start} and ${FIRST_ATTEMPT} group by 1`.execute(db),
-    // Finished events by finishing bucket, and those received before the window but finished in it.
-    sql<{ b: number; n: number; ok: number; before: number }>`select (processed_at / ${b}) * ${b} as b, count(*) as n,
-      sum(case when status in ('done', 'skipped') then 1 else 0 end) as ok,
-      sum(case when received_at < ${start} then 1 else 0 end) as before
-      from clerk_webhook_events where processed_at >= ${start} and status in ('done', 'skipped', 'dead') group by 1`.execute(db),
-    db.selectFrom('clerk_webhook_events').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', [...WAITING]).where('received_at', '<', start).executeTakeFirstOrThrow(),
+    // Everything from the window's start on; the minutes after `now` (clocks apart) count in the last bucket.
+    sql<Record<'b' | (typeof ACTIVITY_COLUMNS)[number], number>>`select (minute / ${b}) * ${b} as b,
+      ${sql.join(ACTIVITY_COLUMNS.map((c) => (c === 'lag_max_ms' ? sql`max(${sql.ref(c)}) as ${sql.ref(c)}` : sql`sum(${sql.ref(c)}) as ${sql.ref(c)}`)))}
+      from clerk_webhook_event_activity where minute >= ${start} group by 1`.execute(db),
   ]);
 
   const by_status = Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])) as Record<EventStatus, number>;
-  for (const r of statusRows) by_status[r.status] = Number(r.n);
+  for (const r of statusRows.rows) if (r.status in by_status) by_status[r.status] = Number(r.n);
   const buckets = new Map<number, StatsBucket>();
   for (let t = start; t <= now; t += bucket) buckets.set(t, { start: t, received: 0, processed: 0, failed: 0, dead: 0, lag_avg_ms: null, lag_max_ms: null, backlog: 0 });
-  const at = (t: unknown) => buckets.get(Number(t));
-  for (const r of received.rows) {
-    const x = at(r.b);
-    if (x) x.received = Number(r.n);
-  }
-  for (const r of attempts.rows) {
-    const x = at(r.b);
-    if (!x) continue;
-    if (r.outcome === 'failed') x.failed += Number(r.n);
-    else if (r.outcome === 'dead') x.dead += Number(r.n);
+  const last = [...buckets.values()].at(-1)!;
+  // What changed the backlog in each bucket: events queued (received, replayed) minus those finished.
+  const change = new Map<number, number>();
+  const lags = new Map<StatsBucket, { sum: number; n: number }>();
+  for (const r of activity.rows) {
+    const x = buckets.get(Number(r.b)) ?? last;
+    x.received += Number(r.received);
+    x.processed += Number(r.processed);
+    x.failed += Number(r.failed);
+    x.dead += Number(r.dead);
+    change.set(x.start, (change.get(x.start) ?? 0) + Number(r.queued) - Number(r.processed) - Number(r.dead));
+    if (Number(r.lag_count) > 0) {
+      const lag = lags.get(x) ?? { sum: 0, n: 0 };
+      lag.sum += Number(r.lag_sum_ms);
+      lag.n += Number(r.lag_count);
+      lags.set(x, lag);
+      x.lag_max_ms = Math.max(x.lag_max_ms ?? 0, Number(r.lag_max_ms));
+    }
   }
   let lagSum = 0;
   let lagCount = 0;
-  for (const r of lag.rows) {
-    lagSum += Number(r.sum);
-    lagCount += Number(r.n);
-    const x = at(r.b);
-    if (!x) continue;
-    x.lag_avg_ms = Math.round(Number(r.sum) / Number(r.n));
-    x.lag_max_ms = Math.round(Number(r.max));
+  for (const [x, lag] of lags) {
+    x.lag_avg_ms = Math.round(lag.sum / lag.n);
+    lagSum += lag.sum;
+    lagCount += lag.n;
   }
-  // Backlog at a bucket's end = waiting at the window start + received since - finished since.
-  // Events finished before the window never count; replays make this an approximation.
-  const finishedIn = new Map<number, number>();
-  let finishedBeforeStartReceivedBefore = 0;
-  for (const r of finishedLater.rows) {
-    finishedIn.set(Number(r.b), Number(r.n));
-    const x = at(r.b);
-    if (x) x.processed = Number(r.ok);
-    finishedBeforeStartReceivedBefore += Number(r.before);
-  }
-  let backlog = Number(waitingThen.n) + finishedBeforeStartReceivedBefore;
-  for (const x of buckets.values()) {
-    backlog += x.received - (finishedIn.get(x.start) ?? 0);
+  // The backlog at each bucket's end, walking back from now: what it was before a bucket's changes.
+  let backlog = waiting.backlog;
+  for (const x of [...buckets.values()].reverse()) {
     x.backlog = Math.max(0, backlog);
+    backlog -= change.get(x.start) ?? 0;
   }
-  const last = [...buckets.values()].at(-1);
-  if (last) last.backlog = waiting.backlog;
   const total = Object.values(by_status).reduce((a, n) => a + n, 0);
   return {
     now,

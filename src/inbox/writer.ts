@@ -3,6 +3,7 @@ import type { Database } from '../store/database.js';
 import { sqlDialect } from '../store/dialect.js';
 import { isContentError, isUnreachable } from '../store/errors.js';
 import type { InboxRecord } from './record.js';
+import { InboxTally } from './rollups.js';
 
 export interface WriteResult {
   /** The svix-id was already in the inbox (a Svix retry or a replay): nothing changed. */
@@ -153,29 +154,56 @@ export class InboxWriter {
   /**
    * SQLite: one short statement per row in one transaction. It is prepared once and runs in
    * process, which is cheaper than compiling a multi-row statement of a different size per batch.
+   * The counters (rollups.ts) follow in the same transaction.
    */
   async #insertEach(rows: InboxRow[]): Promise<Set<string>> {
+    const dialect = sqlDialect(this.#database.dialect);
     return this.#database.db.transaction().execute(async (trx) => {
       const inserted = new Set<string>();
+      const tally = new InboxTally();
       for (const row of rows) {
         const { numAffectedRows } = await trx.executeQuery(CompiledQuery.raw(INSERT_ONE, COLUMNS.map((c) => row[c])));
-        if (numAffectedRows === 1n) inserted.add(row.svix_id);
+        if (numAffectedRows !== 1n) continue;
+        inserted.add(row.svix_id);
+        tally.received(row.status, row.received_at);
       }
+      for (const statement of tally.statements(dialect)) await trx.executeQuery(CompiledQuery.raw(dialect.render(statement.sql), statement.params.map(dialect.bind)));
       return inserted;
     });
   }
 
-  /** PostgreSQL: the whole batch in one statement, one round trip. */
+  /**
+   * PostgreSQL: the whole batch in one statement, one round trip, counters included: the rows
+   * actually inserted (not the duplicates) add to the counts and to the minute's activity.
+   */
   async #insertAll(rows: InboxRow[]): Promise<Set<string>> {
-    const inserted = await this.#database.db
-      .insertInto('clerk_webhook_events')
-      .values(rows)
-      .onConflict((oc) => oc.column('svix_id').doNothing())
-      .returning('svix_id')
-      .execute();
+    const shard = sqlDialect(this.#database.dialect).counterShard;
+    const values: unknown[] = [];
+    const tuples = rows.map((row) => `(${COLUMNS.map((c) => (values.push(row[c]), `$${values.length}`)).join(', ')})`);
+    const { rows: inserted } = await this.#database.db.executeQuery<{ svix_id: string }>(
+      CompiledQuery.raw(
+        `with inserted as (
+           insert into clerk_webhook_events (${COLUMNS.join(', ')}) values ${tuples.join(', ')}
+           on conflict (svix_id) do nothing returning svix_id, status, received_at),
+         counts as (
+           insert into clerk_webhook_event_counts (status, shard, n)
+           select status, ${shard}, count(*) from inserted group by status order by status
+           on conflict (status, shard) do update set n = clerk_webhook_event_counts.n + excluded.n),
+         activity as (
+           insert into clerk_webhook_event_activity (minute, shard, received, queued)
+           select (received_at / ${MINUTE}) * ${MINUTE}, ${shard}, count(*), sum(case when status = 'pending' then 1 else 0 end)
+             from inserted group by 1 order by 1
+           on conflict (minute, shard) do update set received = clerk_webhook_event_activity.received + excluded.received,
+             queued = clerk_webhook_event_activity.queued + excluded.queued)
+         select svix_id from inserted`,
+        values,
+      ),
+    );
     return new Set(inserted.map((r) => r.svix_id));
   }
 }
+
+const MINUTE = 60_000;
 
 type InboxRow = ReturnType<typeof inboxRow>;
 

@@ -49,6 +49,12 @@ export interface SqlDialect {
   readonly batchBudgetMs: number;
   /** Whether the worker runs in the receiver's event loop and should stand back for it (LoopShare). */
   readonly sharesEventLoop: boolean;
+  /**
+   * SQL for which of a counter's rows this connection adds to (inbox/rollups.ts): its own on
+   * PostgreSQL, so concurrent transactions do not queue on one hot row; one will do where a
+   * single writer runs at a time.
+   */
+  readonly counterShard: string;
 }
 
 function renderCache(build: (text: string) => string): (text: string) => string {
@@ -84,6 +90,7 @@ export const SQLITE: SqlDialect = {
   // a backlog was no slower.
   batchBudgetMs: 4,
   sharesEventLoop: true,
+  counterShard: '0',
 };
 
 export const POSTGRES: SqlDialect = {
@@ -122,6 +129,7 @@ export const POSTGRES: SqlDialect = {
   // Workers on their own connections: nothing waits on a batch but its own events.
   batchBudgetMs: Infinity,
   sharesEventLoop: false,
+  counterShard: 'pg_backend_pid() % 16',
 };
 
 export function sqlDialect(name: DialectName): SqlDialect {

@@ -10,6 +10,7 @@ import { endedSessionsMigration } from './migrations/006-ended-sessions.js';
 import { schemaChannelMigration } from './migrations/007-schema-channel.js';
 import { reconcileMigration } from './migrations/008-reconcile.js';
 import { userChildKeysMigration } from './migrations/009-user-child-keys.js';
+import { inboxRollupsMigration } from './migrations/010-inbox-rollups.js';
 
 /** Ordered by name; never rename or edit one that has shipped, add a new one. */
 function migrations(dialect: DialectName): Array<[name: string, migration: Migration]> {
@@ -23,6 +24,7 @@ function migrations(dialect: DialectName): Array<[name: string, migration: Migra
     ['007-schema-channel', schemaChannelMigration(dialect)],
     ['008-reconcile', reconcileMigration(dialect)],
     ['009-user-child-keys', userChildKeysMigration(dialect)],
+    ['010-inbox-rollups', inboxRollupsMigration()],
   ];
 }
 

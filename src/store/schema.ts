@@ -395,6 +395,34 @@ export interface PaymentAttemptsTable extends Versioned {
   subscription_item_ids: JsonColumn | null;
 }
 
+/** How many events are in each status, per shard (migration 010; see inbox/rollups.ts). */
+export interface EventCountsTable {
+  status: EventStatus;
+  /** Which writer's row: one per PostgreSQL connection modulo 16, 0 on SQLite. Sum over them. */
+  shard: number;
+  n: number;
+}
+
+/** The inbox's activity per minute and shard (migration 010; see inbox/rollups.ts). */
+export interface EventActivityTable {
+  /** The minute's start (epoch ms). */
+  minute: EpochMs;
+  shard: number;
+  received: Generated<number>;
+  /** Received in the catalog, or replayed: for a worker to take. */
+  queued: Generated<number>;
+  /** Finished `done` or `skipped`. */
+  processed: Generated<number>;
+  /** Failed attempts, to be retried. */
+  failed: Generated<number>;
+  /** Events that went dead. */
+  dead: Generated<number>;
+  /** Receipt to the end of the first attempt, summed over lag_count events. */
+  lag_sum_ms: Generated<number>;
+  lag_count: Generated<number>;
+  lag_max_ms: Generated<number>;
+}
+
 /** Audit log of dashboard / admin API actions (migration 004): who did what, when. */
 export interface AdminActionsTable {
   id: Generated<number>;
@@ -486,6 +514,8 @@ export interface LeasesTable {
 export interface ClerkSyncDatabase {
   clerk_webhook_events: WebhookEventsTable;
   clerk_webhook_attempts: WebhookAttemptsTable;
+  clerk_webhook_event_counts: EventCountsTable;
+  clerk_webhook_event_activity: EventActivityTable;
   clerk_users: UsersTable;
   clerk_organizations: OrganizationsTable;
   clerk_organization_memberships: OrganizationMembershipsTable;

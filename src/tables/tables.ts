@@ -465,7 +465,6 @@ export const TABLES: readonly Table[] = related([
       clerk_webhook_events_entity: ['entity_id'],
       clerk_webhook_events_type: ['type', 'received_at'],
       clerk_webhook_events_received_id: ['received_at', 'svix_id'],
-      clerk_webhook_events_processed: ['processed_at', 'status', 'received_at'],
     },
   }),
   table('clerk_webhook_attempts', {
@@ -482,6 +481,29 @@ export const TABLES: readonly Table[] = related([
     },
     indexes: { clerk_webhook_attempts_event: ['svix_id', 'attempt'], clerk_webhook_attempts_started: ['started_at'] },
     relations: { event: { columns: ['svix_id'], table: 'clerk_webhook_events', references: ['svix_id'], inverse: 'attempt_log' } },
+  }),
+  table('clerk_webhook_event_counts', {
+    doc: 'How many events the inbox holds in each status: the sum over shards (one per PostgreSQL connection that wrote).',
+    internal: true,
+    columns: { status: 'text not null', shard: 'integer not null', n: 'bigint not null' },
+    primaryKey: { name: 'clerk_webhook_event_counts_pk', columns: ['status', 'shard'] },
+  }),
+  table('clerk_webhook_event_activity', {
+    doc: "The inbox's activity per minute (summed over shards): what the overview charts.",
+    internal: true,
+    columns: {
+      minute: 'bigint not null',
+      shard: 'integer not null',
+      received: 'bigint not null default 0',
+      queued: { sql: 'bigint not null default 0', doc: 'Received in the catalog, or replayed: for a worker to take.' },
+      processed: { sql: 'bigint not null default 0', doc: 'Finished `done` or `skipped`.' },
+      failed: { sql: 'bigint not null default 0', doc: 'Failed attempts, to be retried.' },
+      dead: { sql: 'bigint not null default 0', doc: 'Events that went dead.' },
+      lag_sum_ms: { sql: 'bigint not null default 0', doc: 'Receipt to the end of the first attempt, summed over lag_count events.' },
+      lag_count: 'bigint not null default 0',
+      lag_max_ms: 'bigint not null default 0',
+    },
+    primaryKey: { name: 'clerk_webhook_event_activity_pk', columns: ['minute', 'shard'] },
   }),
   table('clerk_sync_backfill', {
     doc: 'Progress of `clerk-sync backfill`, per resource.',
@@ -570,4 +592,4 @@ export const TABLES: readonly Table[] = related([
 ]);
 
 /** The last migration these descriptions include (the agreement test checks it is the last one there is). */
-export const SCHEMA_VERSION = '009-user-child-keys';
+export const SCHEMA_VERSION = '010-inbox-rollups';

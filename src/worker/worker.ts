@@ -4,6 +4,7 @@ import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { sql, type Transaction } from 'kysely';
 import { cleanJson, columnText } from '../events/content.js';
 import { EventParseError, parseEvent, type ParsedEvent } from '../events/parse.js';
+import { InboxTally } from '../inbox/rollups.js';
 import { InboxQueue, type EventRow } from '../inbox/queue.js';
 import { redactEventsOfDeletedUsers } from '../inbox/redact.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -280,11 +281,14 @@ export class Worker {
         if (claimed.length === 0) return 'idle';
         // Careful batches write statement by statement, so that a failure is the event's own.
         const writer = new SqlWriter(trx, this.#dialect, { deferred: !careful });
+        // What the batch does to the inbox's counters, written as its last statements.
+        const tally = new InboxTally();
         for (const setting of this.#dialect.batchSettings(this.#database.poolMode)) await writer.run(setting);
         if (careful) {
-          const result = await this.#batchCarefully(writer, claimed, reports);
+          const result = await this.#batchCarefully(writer, claimed, reports, tally);
           const processed = new Set(reports.map((r) => r.svixId));
           await this.#redactCarefully(writer, claimed.filter((c) => processed.has(c.row.svix_id)).map(concerns));
+          await this.#queue.record(writer, tally);
           return result;
         }
         const rows = await takeEntities(trx, this.#dialect, claimed.map((c) => ({ item: c, keys: keysOf(c.parsed) })));
@@ -298,8 +302,9 @@ export class Worker {
           if (++applied < rows.length && performance.now() > deadline) break;
         }
         this.#claimSize = applied < rows.length ? Math.max(8, applied) : Math.min(this.#batchSize, this.#claimSize * 2);
-        await this.#queue.finish(writer, this.id, finished);
+        await this.#queue.finish(writer, this.id, finished, tally);
         await redactEventsOfDeletedUsers(writer, rows.slice(0, applied).map(concerns));
+        await this.#queue.record(writer, tally);
         // A deferred write that fails fails here (or in the read above): some event of the batch
         // did, as if it had thrown.
         await writer.flush();
@@ -364,11 +369,11 @@ export class Worker {
     }
   }
 
-  async #batchCarefully(writer: SqlWriter, claimed: Claimed[], reports: ProcessedInfo[]): Promise<BatchResult> {
+  async #batchCarefully(writer: SqlWriter, claimed: Claimed[], reports: ProcessedInfo[], tally: InboxTally): Promise<BatchResult> {
     const deadline = performance.now() + this.#batchBudgetMs;
     let held = 0;
     for (let i = 0; i < claimed.length; i++) {
-      const outcome = await this.#applyCarefully(writer, claimed[i]!);
+      const outcome = await this.#applyCarefully(writer, claimed[i]!, tally);
       if (outcome === 'held') held++;
       else reports.push(outcome);
       if (i + 1 < claimed.length && performance.now() > deadline) break;
@@ -376,7 +381,8 @@ export class Worker {
     return held === claimed.length ? 'blocked' : 'worked';
   }
 
-  async #applyCarefully(writer: SqlWriter, claim: Claimed): Promise<ProcessedInfo | 'held'> {
+  /** One event under a savepoint; `tally` counts its outcome once the savepoint holds it. */
+  async #applyCarefully(writer: SqlWriter, claim: Claimed, tally: InboxTally): Promise<ProcessedInfo | 'held'> {
     const { row } = claim;
     const trx = writer.db as Transaction<ClerkSyncDatabase>;
     const startedAt = Date.now();
@@ -387,8 +393,10 @@ export class Worker {
         return 'held';
       }
       const finished = await this.#apply(writer, claim);
-      await this.#queue.finish(writer, this.id, [finished]);
+      const counted = new InboxTally();
+      await this.#queue.finish(writer, this.id, [finished], counted);
       await sql`release savepoint clerk_sync_event`.execute(trx);
+      tally.add(counted);
       return info(row, finished.outcome, finished.durationMs);
     } catch (failure) {
       await sql`rollback to savepoint clerk_sync_event`.execute(trx);
@@ -400,7 +408,7 @@ export class Worker {
       // handler, a value the database refuses, nesting beyond the stack) is the same next time.
       const permanent = error instanceof PermanentError || error instanceof EventParseError || error instanceof RangeError || isContentError(error);
       const retryAt = permanent ? null : nextRetryAt(row.attempts + 1, this.#retrySchedule, Date.now());
-      return info(row, await this.#recordFailure(trx, row, message, retryAt, startedAt), Date.now() - startedAt, message);
+      return info(row, await this.#recordFailure(trx, row, message, retryAt, startedAt, tally), Date.now() - startedAt, message);
     }
   }
 
@@ -408,17 +416,19 @@ export class Worker {
    * Records a failed attempt; if even that is refused (a trigger, a constraint of the app's on
    * our tables), the event is marked dead with why, so it cannot hold up the rest.
    */
-  async #recordFailure(trx: Transaction<ClerkSyncDatabase>, row: EventRow, message: string, retryAt: number | null, startedAt: number): Promise<'failed' | 'dead'> {
+  async #recordFailure(trx: Transaction<ClerkSyncDatabase>, row: EventRow, message: string, retryAt: number | null, startedAt: number, tally: InboxTally): Promise<'failed' | 'dead'> {
     await sql`savepoint clerk_sync_outcome`.execute(trx);
     try {
-      const outcome = await this.#queue.fail(trx, this.id, row, message, retryAt, startedAt);
+      const counted = new InboxTally();
+      const outcome = await this.#queue.fail(trx, this.id, row, message, retryAt, startedAt, counted);
       await sql`release savepoint clerk_sync_outcome`.execute(trx);
+      tally.add(counted);
       return outcome;
     } catch (error) {
       await sql`rollback to savepoint clerk_sync_outcome`.execute(trx);
       await sql`release savepoint clerk_sync_outcome`.execute(trx);
       if (isLockConflict(error) || isUnreachable(error)) throw error;
-      await this.#queue.markDead(trx, this.id, row, columnText(`${message} (and its outcome could not be recorded: ${errorMessage(error)})`));
+      await this.#queue.markDead(trx, this.id, row, columnText(`${message} (and its outcome could not be recorded: ${errorMessage(error)})`), tally);
       return 'dead';
     }
   }
