@@ -43,6 +43,7 @@ import pg from 'pg';
 import { eventFixture } from '../src/events/fixtures.js';
 import { openDatabase, type Database } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
+import { recountInbox } from '../src/store/migrations/010-inbox-rollups.js';
 import { eventStats, backlogNow } from '../src/inbox/stats.js';
 import { getEvent, listEvents } from '../src/inbox/browse.js';
 import { listEntities, relatedRows } from '../src/admin/entities.js';
@@ -580,6 +581,15 @@ export async function seedInbox(dialect: InboxScaleDialect, url: string, events:
   console.error(`  ${dialect}: seeding ${events.toLocaleString('en-US')} events and ${USERS.toLocaleString('en-US')} users…`);
   const analyze = dialect === 'postgres' || options.sqliteAnalyze !== false;
   const seeded = dialect === 'sqlite' ? seedSqlite(url, events, now, analyze) : await seedPostgres(url, events, now);
+  // Rows written around clerk-sync: its counters (migration 010) learn of them from one recount.
+  const counted = await openDatabase(url);
+  try {
+    const t0 = performance.now();
+    await recountInbox(counted.db);
+    console.error(`  ${dialect}: counters recounted in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  } finally {
+    await counted.close();
+  }
   console.error(`  ${dialect}: seeded in ${seeded.seedSec.toFixed(1)} s; ${!analyze ? 'no analyze' : dialect === 'sqlite' ? 'analyze' : 'vacuum (analyze)'} ${seeded.analyzeSec.toFixed(1)} s`);
   return seeded;
 }

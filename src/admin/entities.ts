@@ -14,6 +14,9 @@ export const ENTITY_KINDS = {
 
 export type EntityKind = keyof typeof ENTITY_KINDS;
 
+/** What a Clerk id looks like: a short prefix, an underscore, base62. */
+const CLERK_ID = /^[a-z]{2,10}_[A-Za-z0-9]{8,}$/;
+
 export function isEntityKind(kind: string): kind is EntityKind {
   return Object.hasOwn(ENTITY_KINDS, kind);
 }
@@ -33,6 +36,11 @@ export async function listEntities(database: Database, kind: EntityKind, options
   const limit = options.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw new BrowseInputError(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}, got ${options.limit}`);
   const term = options.search?.trim();
+  // A Clerk id (`user_2x…`) is an index lookup; only when no row has it does the substring scan run.
+  if (term && CLERK_ID.test(term) && !options.cursor) {
+    const exact: Record<string, unknown>[] = await (database.db as any).selectFrom(table).selectAll().where('id', '=', term).execute();
+    if (exact.length > 0) return { rows: exact.map(plain), nextCursor: null };
+  }
   let q = (database.db as any).selectFrom(table).selectAll();
   if (options.cursor) q = q.where('id', '<', options.cursor);
   if (term) {
