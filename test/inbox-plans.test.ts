@@ -96,6 +96,18 @@ for (const dialect of testDialects()) {
           for (const query of queries) for (const p of await planProblems(plain, query)) problems.push(`${name}: ${p}\n    ${query.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
         }
         assert.deepEqual(problems, [], `plans that read the whole inbox:\n  ${problems.join('\n  ')}`);
+
+        // Several statuses are merged from a page of each: the pages are still the newest first, each event once.
+        const all = await plain.db.selectFrom('clerk_webhook_events').select('svix_id').where('status', 'in', ['failed', 'dead', 'pending']).orderBy('received_at', 'desc').orderBy('svix_id', 'desc').execute();
+        const paged: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await listEvents(plain, { statuses: ['failed', 'dead', 'pending'] }, { limit: 7, cursor });
+          paged.push(...page.events.map((e) => e.svix_id));
+          cursor = page.nextCursor;
+        } while (cursor);
+        assert.ok(all.length > 100);
+        assert.deepEqual(paged, all.map((r) => r.svix_id));
       });
     });
   });
