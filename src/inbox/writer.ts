@@ -1,7 +1,7 @@
 import { CompiledQuery } from 'kysely';
 import type { Database } from '../store/database.js';
 import { sqlDialect } from '../store/dialect.js';
-import { isContentError, isUnreachable } from '../store/errors.js';
+import { isContentError, isLockConflict, isUnreachable } from '../store/errors.js';
 import type { InboxRecord } from './record.js';
 import { InboxTally } from './rollups.js';
 
@@ -117,8 +117,15 @@ export class InboxWriter {
     if (fresh.length > 0) this.#onCommitted(fresh);
   }
 
-  #insertRows(rows: InboxRow[]): Promise<Set<string>> {
-    return sqlDialect(this.#database.dialect).multiRowInserts ? this.#insertAll(rows) : this.#insertEach(rows);
+  /** A lock conflict (a deadlock PostgreSQL broke, another's fault as much as ours) is tried again, twice. */
+  async #insertRows(rows: InboxRow[]): Promise<Set<string>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await (sqlDialect(this.#database.dialect).multiRowInserts ? this.#insertAll(rows) : this.#insertEach(rows));
+      } catch (error) {
+        if (attempt >= 3 || !isLockConflict(error)) throw error;
+      }
+    }
   }
 
   /**
@@ -188,11 +195,14 @@ export class InboxWriter {
          counts as (
            insert into clerk_webhook_event_counts (status, shard, n)
            select status, ${shard}, count(*) from inserted group by status order by status
-           on conflict (status, shard) do update set n = clerk_webhook_event_counts.n + excluded.n),
+           on conflict (status, shard) do update set n = clerk_webhook_event_counts.n + excluded.n
+           returning status),
          activity as (
            insert into clerk_webhook_event_activity (minute, shard, received, queued)
            select (received_at / ${MINUTE}) * ${MINUTE}, ${shard}, count(*), sum(case when status = 'pending' then 1 else 0 end)
-             from inserted group by 1 order by 1
+             -- After the counts (which this reads first), as every writer takes them: never the
+             -- other way round, which could deadlock with a worker writing the same shard's rows.
+             from inserted where (select count(*) from counts) >= 0 group by 1 order by 1
            on conflict (minute, shard) do update set received = clerk_webhook_event_activity.received + excluded.received,
              queued = clerk_webhook_event_activity.queued + excluded.queued)
          select svix_id from inserted`,
