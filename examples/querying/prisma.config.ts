@@ -43,6 +43,8 @@ const SYNCED = [
 const INTERNAL = [
   'clerk_webhook_events',
   'clerk_webhook_attempts',
+  'clerk_webhook_event_counts',
+  'clerk_webhook_event_activity',
   'clerk_sync_backfill',
   'clerk_sync_admin_actions',
   'clerk_sync_admin_ended_sessions',
