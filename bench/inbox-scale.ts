@@ -31,6 +31,7 @@
  * PostgreSQL `explain (analyze, buffers)`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { listeningPort } from './ingest.js';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -346,22 +347,7 @@ async function startServe(db: string, adminToken: string): Promise<Serve> {
     env: { ...process.env, CLERK_WEBHOOK_SIGNING_SECRET: `whsec_${randomBytes(24).toString('base64')}`, CLERK_SYNC_ADMIN_TOKEN: adminToken, CLERK_SYNC_METRICS_TOKEN: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let logs = '';
-  child.stdout!.on('data', (d) => (logs += d));
-  child.stderr!.on('data', (d) => (logs += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /"port":\s*(\d+)/.exec(logs);
-      if (m) {
-        clearInterval(t);
-        resolve(Number(m[1]));
-      }
-    }, 20);
-    child.on('exit', () => {
-      clearInterval(t);
-      reject(new Error(`serve exited: ${logs}`));
-    });
-  });
+  const port = await listeningPort(child);
   return {
     port,
     startSec: (performance.now() - t0) / 1000,

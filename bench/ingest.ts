@@ -63,13 +63,12 @@ interface Server {
   stop(): Promise<void>;
 }
 
-/** Spawns a server process and waits for it to print its port (`"port":n` on stdout or stderr). */
-async function startServer(args: string[], secret: string): Promise<Server> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, CLERK_WEBHOOK_SIGNING_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The port a spawned server prints (`"port":n` on stdout or stderr) once it listens; rejects if it exits first. */
+export function listeningPort(child: ChildProcess): Promise<number> {
   let logs = '';
   child.stdout!.on('data', (d) => (logs += d));
   child.stderr!.on('data', (d) => (logs += d));
-  const port = await new Promise<number>((resolve, reject) => {
+  return new Promise<number>((resolve, reject) => {
     const t = setInterval(() => {
       const m = /"port":\s*(\d+)/.exec(logs);
       if (m) {
@@ -82,6 +81,12 @@ async function startServer(args: string[], secret: string): Promise<Server> {
       reject(new Error(`server exited: ${logs}`));
     });
   });
+}
+
+/** Spawns a server process and waits for it to print its port (`"port":n` on stdout or stderr). */
+async function startServer(args: string[], secret: string): Promise<Server> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, CLERK_WEBHOOK_SIGNING_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await listeningPort(child);
   let peak = 0;
   const sampler = setInterval(() => {
     try {

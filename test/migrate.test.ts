@@ -3,15 +3,7 @@ import { describe, it } from 'node:test';
 import { openDatabase } from '../src/store/database.js';
 import { sql, type Migration } from 'kysely';
 import type { DialectName } from '../src/store/dialect.js';
-import { migrateToLatest, pendingMigrations } from '../src/store/migrate.js';
-import { coreMigration } from '../src/store/migrations/001-core.js';
-import { catalogMigration } from '../src/store/migrations/002-catalog.js';
-import { backfillMigration } from '../src/store/migrations/003-backfill.js';
-import { adminMigration } from '../src/store/migrations/004-admin.js';
-import { compressionMigration } from '../src/store/migrations/005-compression.js';
-import { endedSessionsMigration } from '../src/store/migrations/006-ended-sessions.js';
-import { schemaChannelMigration } from '../src/store/migrations/007-schema-channel.js';
-import { reconcileMigration } from '../src/store/migrations/008-reconcile.js';
+import { migrateToLatest, migrations, pendingMigrations } from '../src/store/migrate.js';
 import { introspect } from './support/introspect.js';
 import { runCli } from './support/cli.js';
 import { freshDatabaseUrl, testDialects } from './support/db.js';
@@ -35,16 +27,8 @@ for (const dialect of testDialects()) describe(`clerk-sync migrate [${dialect}]`
   });
 });
 
-const BEFORE_009 = (dialect: DialectName): Array<[string, Migration]> => [
-  ['001-core', coreMigration(dialect)],
-  ['002-catalog', catalogMigration(dialect)],
-  ['003-backfill', backfillMigration(dialect)],
-  ['004-admin', adminMigration(dialect)],
-  ['005-compression', compressionMigration(dialect)],
-  ['006-ended-sessions', endedSessionsMigration()],
-  ['007-schema-channel', schemaChannelMigration(dialect)],
-  ['008-reconcile', reconcileMigration(dialect)],
-];
+/** The database as 008 left it. */
+const BEFORE_009 = (dialect: DialectName): Array<[string, Migration]> => migrations(dialect).filter(([name]) => name < '009');
 
 for (const dialect of testDialects()) describe(`migration 009: a user's child rows get a primary key (user_id, id) [${dialect}]`, () => {
   it('keeps the addressable rows, drops those without an id and the duplicates, and keeps the other indexes', async () => {
@@ -65,7 +49,7 @@ for (const dialect of testDialects()) describe(`migration 009: a user's child ro
       await row('user_b', 'idn_1', 'b@example.com'); // the same id under another user stays apart
       await row('user_b', 'idn_2', 'b2@example.com');
 
-      assert.deepEqual((await migrateToLatest(database)).map((r) => r.migrationName), ['009-user-child-keys']);
+      assert.equal((await migrateToLatest(database))[0]?.migrationName, '009-user-child-keys');
 
       const { rows } = await sql<{ user_id: string; id: string; email_address: string }>`select user_id, id, email_address from clerk_user_email_addresses order by user_id, id`.execute(db);
       assert.deepEqual(rows, [

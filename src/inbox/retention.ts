@@ -1,7 +1,6 @@
 import type { Database } from '../store/database.js';
 import { sqlDialect } from '../store/dialect.js';
 import { SqlWriter } from '../store/sql-writer.js';
-import type { EventStatus } from '../store/schema.js';
 import { InboxQueue } from './queue.js';
 import { InboxTally } from './rollups.js';
 
@@ -49,9 +48,7 @@ export async function purgeEvents(database: Database, options: PurgeOptions): Pr
       await trx.deleteFrom('clerk_webhook_attempts').where('svix_id', 'in', ids).execute();
       const deleted = await trx.deleteFrom('clerk_webhook_events').where('svix_id', 'in', ids).where('status', 'in', statuses).returning('status').execute();
       const tally = new InboxTally();
-      const byStatus = new Map<EventStatus, number>();
-      for (const { status } of deleted) byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-      for (const [status, n] of byStatus) tally.purged(status, n);
+      for (const { status } of deleted) tally.purged(status, 1);
       await new InboxQueue(database).record(new SqlWriter(trx, sqlDialect(database.dialect)), tally);
       return deleted.length;
     });

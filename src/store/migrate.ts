@@ -13,7 +13,7 @@ import { userChildKeysMigration } from './migrations/009-user-child-keys.js';
 import { inboxRollupsMigration } from './migrations/010-inbox-rollups.js';
 
 /** Ordered by name; never rename or edit one that has shipped, add a new one. */
-function migrations(dialect: DialectName): Array<[name: string, migration: Migration]> {
+export function migrations(dialect: DialectName): Array<[name: string, migration: Migration]> {
   return [
     ['001-core', coreMigration(dialect)],
     ['002-catalog', catalogMigration(dialect)],
