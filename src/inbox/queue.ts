@@ -95,11 +95,6 @@ export class InboxQueue {
     tally.attempted(row.status, 'dead', now, firstAttemptLag(row, now));
   }
 
-  /** Writes what `tally` counted, as the last statements of the caller's transaction. */
-  async record(sql: SqlWriter, tally: InboxTally): Promise<void> {
-    for (const statement of tally.statements(sql.dialect)) await sql.run(statement);
-  }
-
   /** Queues stored events to be processed again (replay): fresh attempt budget, due now. */
   async requeue(svixIds: readonly string[], now = Date.now()): Promise<number> {
     if (svixIds.length === 0) return 0;
@@ -116,7 +111,7 @@ export class InboxQueue {
         .executeTakeFirst();
       const tally = new InboxTally();
       for (const row of rows) tally.requeued(row.status, now);
-      await this.record(new SqlWriter(trx, dialect), tally);
+      await tally.write(new SqlWriter(trx, dialect));
       return Number(r.numUpdatedRows);
     });
   }

@@ -1,7 +1,6 @@
 import type { Database } from '../store/database.js';
 import { sqlDialect } from '../store/dialect.js';
 import { SqlWriter } from '../store/sql-writer.js';
-import { InboxQueue } from './queue.js';
 import { InboxTally } from './rollups.js';
 
 /** Statuses a purge may remove. Waiting events (pending, failed) are never purged. */
@@ -49,7 +48,7 @@ export async function purgeEvents(database: Database, options: PurgeOptions): Pr
       const deleted = await trx.deleteFrom('clerk_webhook_events').where('svix_id', 'in', ids).where('status', 'in', statuses).returning('status').execute();
       const tally = new InboxTally();
       for (const { status } of deleted) tally.purged(status, 1);
-      await new InboxQueue(database).record(new SqlWriter(trx, sqlDialect(database.dialect)), tally);
+      await tally.write(new SqlWriter(trx, sqlDialect(database.dialect)));
       return deleted.length;
     });
     if (done === 0) break;

@@ -1,5 +1,6 @@
 import type { SqlDialect } from '../store/dialect.js';
 import type { EventStatus } from '../store/schema.js';
+import type { SqlWriter } from '../store/sql-writer.js';
 import { Fragment, join, q, raw } from '../store/sql.js';
 
 /** The activity of one minute, as clerk_webhook_event_activity counts it. */
@@ -20,13 +21,14 @@ export interface Activity {
 
 export const ACTIVITY_COLUMNS = ['received', 'queued', 'processed', 'failed', 'dead', 'lag_sum_ms', 'lag_count', 'lag_max_ms'] as const satisfies readonly (keyof Activity)[];
 
-const MINUTE = 60_000;
+/** The counters' grain (ms): activity is kept per minute. */
+export const MINUTE = 60_000;
 
 const none = (): Activity => ({ received: 0, queued: 0, processed: 0, failed: 0, dead: 0, lag_sum_ms: 0, lag_count: 0, lag_max_ms: 0 });
 
 /**
  * What one transaction did to the inbox, counted as it goes: how many events each status gained
- * or lost, and the activity per minute. Written once, by `statements()`, as the transaction's last
+ * or lost, and the activity per minute. Written once, by `write()`, as the transaction's last
  * writes: each counter row is then locked for the shortest time, and always in the same order (no
  * two transactions can deadlock on them). Everything that changes an event's status tallies it
  * here: the receiver, the worker, a replay, a purge.
@@ -34,10 +36,6 @@ const none = (): Activity => ({ received: 0, queued: 0, processed: 0, failed: 0,
 export class InboxTally {
   readonly #counts = new Map<EventStatus, number>();
   readonly #activity = new Map<number, Activity>();
-
-  get empty(): boolean {
-    return this.#counts.size === 0 && this.#activity.size === 0;
-  }
 
   #status(status: EventStatus, delta: number): void {
     this.#counts.set(status, (this.#counts.get(status) ?? 0) + delta);
@@ -98,8 +96,13 @@ export class InboxTally {
     this.#status(status, -n);
   }
 
+  /** Writes what was counted, as the last statements of the transaction `sql` writes in. */
+  async write(sql: SqlWriter): Promise<void> {
+    for (const statement of this.#statements(sql.dialect)) await sql.run(statement);
+  }
+
   /** The counter upserts, in a fixed order (counts by status, then activity by minute); none when nothing changed. */
-  statements(dialect: SqlDialect): Fragment[] {
+  #statements(dialect: SqlDialect): Fragment[] {
     const shard = raw(dialect.counterShard);
     const out: Fragment[] = [];
     const counts = [...this.#counts].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : 1));

@@ -2,9 +2,7 @@ import { sql } from 'kysely';
 import type { Database } from '../store/database.js';
 import type { EventStatus } from '../store/schema.js';
 import { BrowseInputError, EVENT_STATUSES } from './browse.js';
-import { ACTIVITY_COLUMNS } from './rollups.js';
-
-const MINUTE = 60_000;
+import { ACTIVITY_COLUMNS, MINUTE } from './rollups.js';
 
 /** The overview's numbers (dashboard, admin API, /metrics), aggregated in SQL. */
 

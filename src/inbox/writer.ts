@@ -3,7 +3,8 @@ import type { Database } from '../store/database.js';
 import { sqlDialect } from '../store/dialect.js';
 import { isContentError, isLockConflict, isUnreachable } from '../store/errors.js';
 import type { InboxRecord } from './record.js';
-import { InboxTally } from './rollups.js';
+import { SqlWriter } from '../store/sql-writer.js';
+import { InboxTally, MINUTE } from './rollups.js';
 
 export interface WriteResult {
   /** The svix-id was already in the inbox (a Svix retry or a replay): nothing changed. */
@@ -174,7 +175,7 @@ export class InboxWriter {
         inserted.add(row.svix_id);
         tally.received(row.status, row.received_at);
       }
-      for (const statement of tally.statements(dialect)) await trx.executeQuery(CompiledQuery.raw(dialect.render(statement.sql), statement.params.map(dialect.bind)));
+      await tally.write(new SqlWriter(trx, dialect));
       return inserted;
     });
   }
@@ -212,8 +213,6 @@ export class InboxWriter {
     return new Set(inserted.map((r) => r.svix_id));
   }
 }
-
-const MINUTE = 60_000;
 
 type InboxRow = ReturnType<typeof inboxRow>;
 

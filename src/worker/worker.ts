@@ -288,7 +288,7 @@ export class Worker {
           const result = await this.#batchCarefully(writer, claimed, reports, tally);
           const processed = new Set(reports.map((r) => r.svixId));
           await this.#redactCarefully(writer, claimed.filter((c) => processed.has(c.row.svix_id)).map(concerns));
-          await this.#queue.record(writer, tally);
+          await tally.write(writer);
           return result;
         }
         const rows = await takeEntities(trx, this.#dialect, claimed.map((c) => ({ item: c, keys: keysOf(c.parsed) })));
@@ -304,7 +304,7 @@ export class Worker {
         this.#claimSize = applied < rows.length ? Math.max(8, applied) : Math.min(this.#batchSize, this.#claimSize * 2);
         await this.#queue.finish(writer, this.id, finished, tally);
         await redactEventsOfDeletedUsers(writer, rows.slice(0, applied).map(concerns));
-        await this.#queue.record(writer, tally);
+        await tally.write(writer);
         // A deferred write that fails fails here (or in the read above): some event of the batch
         // did, as if it had thrown.
         await writer.flush();
