@@ -54,5 +54,8 @@ describe('clerk-sync schema', () => {
     const check = await runCli(['schema', '--format', 'kysely', '--check']);
     assert.equal(check.code, 2);
     assert.match(check.stderr, /--check compares with a file: pass --out FILE too/);
+    const unreadable = await runCli(['schema', '--format', 'kysely', '--out', tempDir(), '--check']);
+    assert.equal(unreadable.code, 2);
+    assert.match(unreadable.stderr, /cannot read .*: EISDIR/);
   });
 });

@@ -43,8 +43,9 @@ export function schemaCommand(): Command {
         let current: string | null = null;
         try {
           current = readFileSync(opts.out, 'utf8');
-        } catch {
-          // reported below as missing
+        } catch (error) {
+          // Missing is reported below as stale; anything else is not this command's to guess at.
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new InvalidArgumentError(`cannot read ${opts.out}: ${(error as Error).message}`);
         }
         if (current === text) {
           console.error(`${opts.out} is up to date (${opts.format}, ${tables} tables)`);
