@@ -15,7 +15,8 @@ import { purgeEvents } from '../src/inbox/retention.js';
 import { eventStats } from '../src/inbox/stats.js';
 import { recountInbox } from '../src/store/migrations/010-inbox-rollups.js';
 import { signWebhook } from '../src/verify/index.js';
-import { freshDatabaseUrl, testTargets } from './support/db.js';
+import { runCli } from './support/cli.js';
+import { freshDatabaseUrl, migratedDatabaseUrl, testTargets, withDatabase } from './support/db.js';
 import { newSecret, waitFor } from './support/env.js';
 
 async function counters(db: Kysely<any>) {
@@ -110,6 +111,38 @@ for (const target of testTargets()) {
       } finally {
         await sync.stop();
       }
+    });
+  });
+}
+
+for (const target of testTargets()) {
+  describe(`clerk-sync events recount [${target}]`, () => {
+    it('corrects the counts after rows written around clerk-sync, says what it changed, and leaves right counts alone', async () => {
+      const url = await migratedDatabaseUrl(target);
+      await withDatabase(url, async ({ db }) => {
+        // Three events written by hand, as a process without the counters would.
+        const row = (svix_id: string, status: 'done' | 'pending') => ({ svix_id, type: 'user.created', status, headers: '{}', body: '{}', received_at: Date.now(), next_attempt_at: Date.now(), entity_id: 'user_1' });
+        await db.insertInto('clerk_webhook_events').values([row('msg_hand_1', 'done'), row('msg_hand_2', 'done'), row('msg_hand_3', 'pending')]).execute();
+      });
+      const env = { DATABASE_URL: url };
+      const first = await runCli(['events', 'recount'], env);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /recounted 3 events in [\d.]+ s; corrected pending 0 -> 1, done 0 -> 2/);
+
+      const second = await runCli(['events', 'recount', '--activity', '--json'], env);
+      assert.equal(second.code, 0, second.stderr);
+      const result = JSON.parse(second.stdout);
+      assert.deepEqual(result.before, result.after);
+      assert.equal(result.after.done, 2);
+      assert.equal(result.activity, true);
+      await withDatabase(url, async (database) => {
+        const kept = await counters(database.db);
+        assert.deepEqual(kept.counts, { done: 2, pending: 1 });
+        assert.equal(kept.activity.received, 3);
+        assert.equal((await eventStats(database)).total, 3);
+        const audit = await database.db.selectFrom('clerk_sync_admin_actions').select(['action', 'target']).where('action', '=', 'recount').execute();
+        assert.deepEqual(audit, [{ action: 'recount', target: 'pending 0 -> 1, done 0 -> 2' }]);
+      });
     });
   });
 }

@@ -6,7 +6,7 @@ import type { Database } from './database.js';
  */
 export interface AdminAction {
   actor: 'api' | 'dashboard' | 'cli' | 'retention';
-  action: 'login' | 'login_failed' | 'replay' | 'replay_filter' | 'purge';
+  action: 'login' | 'login_failed' | 'replay' | 'replay_filter' | 'purge' | 'recount';
   target?: string | null;
   count?: number | null;
   remoteAddress?: string | null;

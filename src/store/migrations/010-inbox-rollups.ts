@@ -43,9 +43,19 @@ export function inboxRollupsMigration() {
  * into the inbox by other means (tests seeding it in bulk) need it run again.
  */
 export async function recountInbox(db: Kysely<any>): Promise<void> {
+  await recountStatuses(db);
+  await recountActivity(db);
+}
+
+/** The counts per status, from a `group by status` over the inbox. */
+export async function recountStatuses(db: Kysely<any>): Promise<void> {
   await sql`delete from clerk_webhook_event_counts`.execute(db);
-  await sql`delete from clerk_webhook_event_activity`.execute(db);
   await sql`insert into clerk_webhook_event_counts (status, shard, n) select status, 0, count(*) from clerk_webhook_events group by status`.execute(db);
+}
+
+/** The activity per minute, from the events and attempts the inbox still holds (a purge took the rest's). */
+export async function recountActivity(db: Kysely<any>): Promise<void> {
+  await sql`delete from clerk_webhook_event_activity`.execute(db);
   // The history, from the inbox and the attempt log, by minute.
   const minute = (column: string) => sql.raw(`(${column} / 60000) * 60000`);
   await sql`insert into clerk_webhook_event_activity (minute, shard, received, queued)
