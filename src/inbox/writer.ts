@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
 import type { Database } from '../store/database.js';
 import { sqlDialect } from '../store/dialect.js';
@@ -44,6 +45,8 @@ export class InboxWriter {
   readonly #maxBatch: number;
   #queue: Waiter[] = [];
   #flushing = false;
+  /** SQLite: INSERT_ONE, prepared on the first commit. */
+  #insertOne: Statement | null = null;
 
   /** `maxBatch`: most rows per commit (500); 1 turns group commit off, for benchmarks that show what it buys. */
   constructor(database: Database, onCommitted: (records: InboxRecord[]) => void = () => {}, options: { maxBatch?: number } = {}) {
@@ -160,22 +163,33 @@ export class InboxWriter {
   }
 
   /**
-   * SQLite: one short statement per row in one transaction. It is prepared once and runs in
-   * process, which is cheaper than compiling a multi-row statement of a different size per batch.
-   * The counters (rollups.ts) follow in the same transaction.
+   * SQLite: one short statement per row in one transaction, prepared once, run in process and
+   * synchronously: the whole commit is one call into SQLite instead of a promise per statement
+   * (about 4 µs less per event, measured). Kysely's connection() keeps every other transaction
+   * (a worker's batch) off the connection meanwhile. The counters (rollups.ts) follow in the same
+   * transaction.
    */
   async #insertEach(rows: InboxRow[]): Promise<Set<string>> {
     const dialect = sqlDialect(this.#database.dialect);
-    return this.#database.db.transaction().execute(async (trx) => {
+    const raw = this.#database.sqlite!;
+    return this.#database.db.connection().execute(async (connection) => {
       const inserted = new Set<string>();
       const tally = new InboxTally();
-      for (const row of rows) {
-        const { numAffectedRows } = await trx.executeQuery(CompiledQuery.raw(INSERT_ONE, COLUMNS.map((c) => row[c])));
-        if (numAffectedRows !== 1n) continue;
-        inserted.add(row.svix_id);
-        tally.received(row.status, row.received_at);
+      raw.exec('begin immediate');
+      try {
+        const insert = (this.#insertOne ??= raw.prepare(INSERT_ONE));
+        for (const row of rows) {
+          if (insert.run(COLUMNS.map((c) => row[c])).changes !== 1) continue;
+          inserted.add(row.svix_id);
+          tally.received(row.status, row.received_at);
+        }
+        await tally.write(new SqlWriter(connection, dialect));
+        raw.exec('commit');
+      } catch (error) {
+        // SQLite ends the transaction itself on some errors (a full disk, an I/O error).
+        if (raw.inTransaction) raw.exec('rollback');
+        throw error;
       }
-      await tally.write(new SqlWriter(trx, dialect));
       return inserted;
     });
   }

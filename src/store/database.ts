@@ -5,6 +5,7 @@ import { driverUrl } from './pg-url.js';
 import { choosePgSchema, eventsChannel, PG_SCHEMA_ENV } from './pg-schema.js';
 import { choosePoolMode, DIRECT_URL_ENV, POOL_MODE_ENV, type PgPoolMode } from './pool-mode.js';
 import type { ClerkSyncDatabase } from './schema.js';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDurability } from './sqlite.js';
 
 export interface Database {
@@ -16,6 +17,12 @@ export interface Database {
   readonly poolMode: PgPoolMode | null;
   /** PostgreSQL: the schema of clerk-sync's tables when not `public` (see pg-schema.ts). Null on SQLite and for `public`. */
   readonly pgSchema: string | null;
+  /**
+   * SQLite: the connection itself, for the receiver's group commit (src/inbox/writer.ts), which
+   * runs its statements synchronously instead of one promise each. Only inside
+   * `db.connection().execute()`, which keeps every other transaction off it. Null on PostgreSQL.
+   */
+  readonly sqlite: BetterSqlite3.Database | null;
   /**
    * Calls `onCommit` when another process commits new events (PostgreSQL LISTEN/NOTIFY). Null on
    * SQLite, where one process writes and notifies its own worker directly.
@@ -57,8 +64,8 @@ export async function openDatabase(url: string = DEFAULT_DATABASE, options: Open
   // Loaded on demand, as the PostgreSQL driver is: an app on one database loads no other's driver.
   const { openSqlite } = await import('./sqlite.js');
   const path = sqlitePath(url)!;
-  const { db } = openSqlite(path, { durability: options.durability });
-  return { db, dialect: 'sqlite', description: `sqlite:${path}`, poolMode: null, pgSchema: null, subscribeToEvents: () => null, direct: (work) => work(db), close: () => db.destroy() };
+  const { db, raw } = openSqlite(path, { durability: options.durability });
+  return { db, dialect: 'sqlite', description: `sqlite:${path}`, poolMode: null, pgSchema: null, sqlite: raw, subscribeToEvents: () => null, direct: (work) => work(db), close: () => db.destroy() };
 }
 
 const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//i.test(url);
@@ -83,6 +90,7 @@ async function openPostgresDatabase(url: string, options: OpenDatabaseOptions): 
     dialect: 'postgres',
     description: schema ? `${redactUrl(url)} (schema ${schema})` : redactUrl(url),
     pgSchema: schema,
+    sqlite: null,
     get poolMode() {
       return postgres.mode;
     },
