@@ -18,6 +18,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { eventFixture } from '../src/events/fixtures.js';
 import { signWebhook } from '../src/verify/index.js';
+import { baselineCliArgs, INGEST_BASELINE } from './baseline.js';
 import { cliArgs } from './cli.js';
 import { withPostgresDatabase } from './pg.js';
 import { steadyRate, type SteadyRequest } from './steady-rate.js';
@@ -154,6 +155,7 @@ interface SqliteTarget {
 
 export const SQLITE_TARGETS: Record<string, SqliteTarget> = {
   serve: { label: 'clerk-sync serve (SQLite, with worker)', args: (db) => [...cliArgs(), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db], table: 'clerk_webhook_events', processes: true },
+  serveBefore: { label: `clerk-sync serve (SQLite, with worker), before: commit ${INGEST_BASELINE}`, args: (db) => [...baselineCliArgs(), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db], table: 'clerk_webhook_events', processes: true },
   serveNoWorker: { label: 'clerk-sync serve --no-worker (SQLite)', args: (db) => [...cliArgs(), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, '--no-worker'], table: 'clerk_webhook_events' },
   clerkDocsRoute: { label: "Clerk docs' route: Express + @clerk/backend + upsert", args: (db) => [...TSX, join(ROOT, 'bench/peers/clerk-docs-route.ts'), db], table: 'users' },
   bare: { label: 'bare node:http, verify only (stores nothing)', args: () => [...TSX, join(ROOT, 'bench/peers/bare-verify.ts')], table: null },
@@ -201,15 +203,20 @@ async function waitForDrain(dbPath: string): Promise<{ backlog: number; seconds:
   return { backlog, seconds: Math.round((performance.now() - start) / 100) / 10 };
 }
 
-/** `receivers` × `clerk-sync serve --no-worker` on one PostgreSQL database, loaded side by side. */
-export async function benchIngestPostgres(receivers: number, options: { durationSec?: number; modes?: Mode[] } = {}): Promise<IngestRow[]> {
+/**
+ * `receivers` × `clerk-sync serve --no-worker` on one PostgreSQL database, loaded side by side;
+ * `before`: the CLI of the baseline commit (baseline.ts).
+ */
+export async function benchIngestPostgres(receivers: number, options: { durationSec?: number; modes?: Mode[]; before?: boolean } = {}): Promise<IngestRow[]> {
+  const cli = options.before ? baselineCliArgs() : cliArgs();
+  const label = `${receivers} × clerk-sync serve --no-worker (PostgreSQL)${options.before ? `, before: commit ${INGEST_BASELINE}` : ''}`;
   const rows: IngestRow[] = [];
   for (const mode of options.modes ?? ['max']) {
     await withPostgresDatabase(async (url) => {
       const secret = `whsec_${randomBytes(24).toString('base64')}`;
       // The first one migrates; the others then start on a ready schema.
       const servers: Server[] = [];
-      for (let i = 0; i < receivers; i++) servers.push(await startServer([...cliArgs(), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', url, '--no-worker'], secret));
+      for (let i = 0; i < receivers; i++) servers.push(await startServer([...cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', url, '--no-worker'], secret));
       try {
         const perServer: Mode = mode === 'max' ? 'max' : { rate: Math.round(mode.rate / receivers) };
         const results = await Promise.all(servers.map((s) => load(s.port, secret, perServer, options.durationSec ?? 8, 32 / receivers)));
@@ -217,7 +224,7 @@ export async function benchIngestPostgres(receivers: number, options: { duration
         await client.connect();
         const stored = (await client.query('select count(*)::int n from clerk_webhook_events')).rows[0].n as number;
         await client.end();
-        rows.push(row(`${receivers} × clerk-sync serve --no-worker (PostgreSQL)`, mode, results, stored, Math.max(...servers.map((s) => s.peakRss()))));
+        rows.push(row(label, mode, results, stored, Math.max(...servers.map((s) => s.peakRss()))));
       } finally {
         await Promise.all(servers.map((s) => s.stop()));
       }
@@ -258,5 +265,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rows: IngestRow[] = [];
   for (const [name, target] of Object.entries(SQLITE_TARGETS)) if (only.length === 0 || only.includes(name)) rows.push(...(await benchIngestSqlite(target)));
   if (only.length === 0 || only.includes('postgres')) for (const n of [1, 2]) rows.push(...(await benchIngestPostgres(n)));
+  if (only.length === 0 || only.includes('postgresBefore')) rows.push(...(await benchIngestPostgres(1, { before: true })));
   console.log(ingestTable(rows));
 }

@@ -26,6 +26,8 @@ export interface SteadyResult {
   reqPerSec: number;
   p50: number;
   p99: number;
+  /** The slowest answer: what a single stall (a GC pause, a long batch) costs. */
+  max: number;
 }
 
 /**
@@ -78,7 +80,7 @@ export async function steadyRate(port: number, requests: SteadyRequest[], rate: 
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? 0);
-  return { answered2xx, non2xx, errors, reqPerSec: Math.round(requests.length / elapsedSec), p50: at(0.5), p99: at(0.99) };
+  return { answered2xx, non2xx, errors, reqPerSec: Math.round(requests.length / elapsedSec), p50: at(0.5), p99: at(0.99), max: round(latencies.at(-1) ?? 0) };
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
