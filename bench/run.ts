@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { barChart } from './chart.js';
 import { benchColdStart, coldStartTable, type ColdStartRow } from './cold-start.js';
+import { INGEST_BASELINE } from './baseline.js';
 import { benchIngestPostgres, benchIngestSqlite, ingestTable, SQLITE_TARGETS, type IngestRow } from './ingest.js';
 import { withPostgresDatabase } from './pg.js';
 import { withPgBouncer } from './pgbouncer.js';
@@ -71,8 +72,8 @@ if (section('ingest')) {
     // same requests per second, the round of median p99.
     for (const mode of runs[0]!.map((r) => r.mode)) ingest.push(medianBy(runs.map((rs) => rs.find((r) => r.mode === mode)!), (r) => (r.mode === 'max' ? r.reqPerSec : r.p99)));
   }
-  for (const receivers of [1, 2]) {
-    const runs = await rounds(`${receivers} PostgreSQL receiver(s)`, ROUNDS, () => benchIngestPostgres(receivers, { durationSec: INGEST_SECONDS }));
+  for (const [receivers, before] of [[1, true], [1, false], [2, false]] as const) {
+    const runs = await rounds(`${receivers} PostgreSQL receiver(s)${before ? ', before' : ''}`, ROUNDS, () => benchIngestPostgres(receivers, { durationSec: INGEST_SECONDS, before }));
     ingest.push(medianBy(runs.map((rs) => rs[0]!), (r) => r.reqPerSec));
   }
   console.log(ingestTable(ingest));
@@ -158,6 +159,8 @@ const serve = find(SQLITE_TARGETS.serve!.label, 'max');
 const docsRoute = find(SQLITE_TARGETS.clerkDocsRoute!.label, 'max');
 const bare = find(SQLITE_TARGETS.bare!.label, 'max');
 const serveAt1000 = find(SQLITE_TARGETS.serve!.label, '1000 req/s');
+const serveBefore = find(SQLITE_TARGETS.serveBefore!.label, 'max');
+const pgReceiver = (before: boolean) => ingest.find((r) => r.target.startsWith('1 × clerk-sync serve --no-worker (PostgreSQL)') && r.target.includes('before') === before);
 const v1 = (impl: string) => verify.find((r) => r.size === '1 KB' && r.impl === impl)?.opsPerSec;
 const peakRss = Math.max(...ingest.filter((r) => r.target.startsWith('clerk-sync')).map((r) => r.peakRssMb), ...processing.map((r) => r.peakRssMb));
 const coldStart = (prefix: string) => coldStarts.find((r) => r.database.startsWith(prefix))?.spawnToAnswerMs ?? 'n/a';
@@ -181,7 +184,8 @@ Every comparison ran in this one run, side by side; figures are medians of ${ROU
 | verification vs \`svix\` (1 KB) | ${ratio(v1('clerk-sync'), v1('svix'))} | ≥ 4x |
 | verification vs bare \`node:crypto\` loop (1 KB) | ${ratio(v1('clerk-sync'), v1('bare node:crypto'))} | ≥ 0.8x |
 | ingest, \`serve\` vs the Clerk docs' route | ${ratio(serve?.reqPerSec, docsRoute?.reqPerSec)} | ≥ 2x |
-| ingest, \`serve\` vs bare node:http that stores nothing | ${ratio(serve?.reqPerSec, bare?.reqPerSec)} | ≥ 0.5x |
+| ingest, \`serve\` vs bare node:http that stores nothing | ${ratio(serve?.reqPerSec, bare?.reqPerSec)} | ≥ 0.5x (issue 20: 0.7x) |
+| ingest, \`serve\` (SQLite) and one PostgreSQL receiver, req/s: as built at ${INGEST_BASELINE} → now | ${serveBefore?.reqPerSec ?? 'n/a'} → ${serve?.reqPerSec ?? 'n/a'}; ${pgReceiver(true)?.reqPerSec ?? 'n/a'} → ${pgReceiver(false)?.reqPerSec ?? 'n/a'} | none set |
 | p99 answer latency at 1,000 req/s (\`serve\`, SQLite, with worker) | ${serveAt1000?.p99 ?? 'n/a'} ms | < 20 ms |
 | events answered 2xx but not stored, all ingest runs | ${ingest.reduce((n, r) => n + (r.lost ?? 0), 0)} | 0 |
 | processing, PostgreSQL, 2 worker processes | ${pgTwo?.eventsPerSec ?? 'n/a'} events/s | ≥ 3,000 |
@@ -247,6 +251,9 @@ per-request work. Each target runs in its own process:
   commit and with one commit per request, so you can choose knowing the cost (see the README's
   durability section).
 - **PostgreSQL**: 1 and 2 \`serve --no-worker\` processes on one database, loaded side by side.
+- **before: commit ${INGEST_BASELINE}**: \`serve\` and one PostgreSQL receiver as built at that commit
+  (bench/baseline.ts: \`git archive\` of it, built beside this checkout), before the inbox-at-scale
+  work (the inbox's counters, the receiver's synchronous SQLite commit), in the same rounds.
 
 "stored" counts the rows afterwards; "lost" = answered 2xx but not stored.
 
