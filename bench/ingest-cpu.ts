@@ -1,0 +1,88 @@
+/**
+ * The server's CPU time per request at maximum load: what a change to the receiver costs or
+ * saves, measured where this VM's noise matters least. Throughput here moves by tens of percent
+ * from one minute to the next, and the load generator shares the two cores; the CPU a server
+ * spends per answered request moves less. Each target is loaded by autocannon (32 connections)
+ * in its own process; its utime + stime (all threads: the checkpoint thread too) over the load,
+ * divided by the requests it answered 2xx. Rounds alternate the targets.
+ *
+ *   node --import tsx bench/ingest-cpu.ts [--rounds 3] [--seconds 6] bare before serve no-worker before-no-worker
+ *
+ * `before` and `before-no-worker` run the CLI built at baseline.ts's commit.
+ */
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventFixture } from '../src/events/fixtures.js';
+import { signWebhook } from '../src/verify/index.js';
+import { baselineCliArgs } from './baseline.js';
+import { cliArgs } from './cli.js';
+import { listeningPort } from './ingest.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const serve = (cli: string[], db: string, ...more: string[]) => [...cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, ...more];
+const TARGETS: Record<string, (db: string) => string[]> = {
+  bare: () => ['--import', 'tsx', join(ROOT, 'bench/peers/bare-verify.ts')],
+  serve: (db) => serve(cliArgs(), db),
+  'no-worker': (db) => serve(cliArgs(), db, '--no-worker'),
+  before: (db) => serve(baselineCliArgs(), db),
+  'before-no-worker': (db) => serve(baselineCliArgs(), db, '--no-worker'),
+};
+
+/** CPU time of a process, all its threads, in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function measure(name: string, seconds: number): Promise<{ reqPerSec: number; cpuUsPerRequest: number; p99: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-bench-cpu-'));
+  const secret = `whsec_${randomBytes(24).toString('base64')}`;
+  const child = spawn(process.execPath, TARGETS[name]!(join(dir, 'bench.db')), { cwd: ROOT, env: { ...process.env, CLERK_WEBHOOK_SIGNING_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const port = await listeningPort(child);
+    const template = JSON.stringify(eventFixture('user.created'));
+    const userId = JSON.parse(template).data.id as string;
+    const tag = randomBytes(4).toString('hex');
+    let n = 0;
+    const next = () => {
+      n++;
+      const body = template.replace(userId, `user_bench${tag}x${n}`);
+      const signed = signWebhook(body, secret, { id: `msg_bench_${tag}_${n}` });
+      return { path: '/api/webhooks', headers: { ...signed.headers, 'content-type': 'application/json' }, body };
+    };
+    const before = cpuMs(child.pid!);
+    const result = await new Promise<autocannon.Result>((resolve, reject) =>
+      autocannon({ url: `http://127.0.0.1:${port}`, connections: 32, duration: seconds, requests: [{ setupRequest: (req: any) => ({ ...req, method: 'POST', ...next() }) }] }, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+    const spent = cpuMs(child.pid!) - before;
+    return { reqPerSec: Math.round(result.requests.average), cpuUsPerRequest: Math.round((spent * 1000) / Math.max(1, result['2xx'])), p99: result.latency.p99 };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.on('exit', resolve)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const option = (name: string, fallback: number) => {
+    const at = args.indexOf(name);
+    return at >= 0 ? Number(args.splice(at, 2)[1]) : fallback;
+  };
+  const rounds = option('--rounds', 3);
+  const seconds = option('--seconds', 6);
+  const unknown = args.filter((a) => !(a in TARGETS));
+  if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}; choose from ${Object.keys(TARGETS).join(', ')}`);
+  console.log('| round | target | req/s | server CPU µs per request | p99 ms |\n|---:|---|---:|---:|---:|');
+  for (let round = 1; round <= rounds; round++) {
+    for (const name of args) {
+      const r = await measure(name, seconds);
+      console.log(`| ${round} | ${name} | ${r.reqPerSec} | ${r.cpuUsPerRequest} | ${r.p99} |`);
+    }
+  }
+}
