@@ -37,6 +37,9 @@ async function sh(cwd: string, command: string, args: string[], timeoutMs: numbe
   }
 }
 
+/** dist/ as `npm run build` makes it, built only when a source is newer (scripts/prepare.mjs). */
+const buildIfStale = () => sh(ROOT, process.execPath, ['scripts/prepare.mjs'], 180_000);
+
 /**
  * `npm install` in an example, serialized with every other npm run on this machine. The example's
  * package-lock.json pins what is installed, but it also records this checkout's package.json
@@ -181,9 +184,10 @@ async function checkServerlessNext(dir: string, database: string, label: string)
 
 describe('examples', { timeout: 420_000 }, () => {
   before(async () => {
-    // The examples load clerk-sync from dist/ (package.json exports): build it while npm installs.
+    // The examples load clerk-sync from dist/ (package.json exports): build it while npm installs,
+    // unless it is newer than its sources (npm test has just built it).
     await Promise.all([
-      sh(ROOT, 'npm', ['run', 'build', '--silent'], 180_000),
+      buildIfStale(),
       (async () => {
         for (const name of ['express', 'fastify', 'nextjs']) await npmInstall(example(name));
       })(),
@@ -243,7 +247,7 @@ describe('examples/nextjs on Next.js 15', { timeout: 420_000 }, () => {
     writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
     writeFileSync(join(dir, 'middleware.ts'), readFileSync(join(dir, 'proxy.ts'), 'utf8').replace('export function proxy(', 'export function middleware('));
     rmSync(join(dir, 'proxy.ts'));
-    await sh(ROOT, 'npm', ['run', 'build', '--silent'], 180_000);
+    await buildIfStale();
     await npmInstall(dir);
     await sh(dir, 'npx', ['next', 'build'], 300_000);
     assert.match(readFileSync(join(dir, 'node_modules/next/package.json'), 'utf8'), /"version": "15\./);
