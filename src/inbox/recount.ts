@@ -1,8 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { Database } from '../store/database.js';
 import { recountActivity, recountStatuses } from '../store/migrations/010-inbox-rollups.js';
 import type { EventStatus } from '../store/schema.js';
-import { EVENT_STATUSES } from './browse.js';
+import { countsByStatus } from './stats.js';
 
 export interface RecountResult {
   /** Events per status as the counters said before, and as the inbox holds them. */
@@ -33,11 +33,4 @@ export async function recountCounters(database: Database, options: { activity?: 
     const after = await countsByStatus(trx);
     return { before, after, activity: options.activity === true, ms: performance.now() - started };
   });
-}
-
-async function countsByStatus(db: Kysely<any>): Promise<Record<EventStatus, number>> {
-  const counts = Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])) as Record<EventStatus, number>;
-  const { rows } = await sql<{ status: EventStatus; n: number }>`select status, sum(n) as n from clerk_webhook_event_counts group by status`.execute(db);
-  for (const r of rows) if (r.status in counts) counts[r.status] = Number(r.n);
-  return counts;
 }

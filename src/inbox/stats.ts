@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import type { EventStatus } from '../store/schema.js';
 import { BrowseInputError, EVENT_STATUSES } from './browse.js';
@@ -63,6 +63,14 @@ export async function backlogNow(database: Database, now = Date.now()): Promise<
   return { backlog: Number(row.n), oldestPendingAgeMs: oldest === null ? 0 : Math.max(0, now - oldest) };
 }
 
+/** Events per status, as the counters (rollups.ts) say: every status, 0 when none. */
+export async function countsByStatus(db: Kysely<any>): Promise<Record<EventStatus, number>> {
+  const counts = Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])) as Record<EventStatus, number>;
+  const { rows } = await sql<{ status: EventStatus; n: number }>`select status, sum(n) as n from clerk_webhook_event_counts group by status`.execute(db);
+  for (const r of rows) if (r.status in counts) counts[r.status] = Number(r.n);
+  return counts;
+}
+
 /**
  * The overview: totals now, and per-bucket activity over [since, now]. It reads the counters the
  * writes keep (rollups.ts): a few hundred small rows whatever the size of the inbox. Buckets are
@@ -80,8 +88,8 @@ export async function eventStats(database: Database, options: StatsOptions = {})
   const start = Math.floor(since / bucket) * bucket;
   const b = sql.lit(bucket);
 
-  const [statusRows, waiting, activity] = await Promise.all([
-    sql<{ status: EventStatus; n: number }>`select status, sum(n) as n from clerk_webhook_event_counts group by status`.execute(db),
+  const [by_status, waiting, activity] = await Promise.all([
+    countsByStatus(db),
     backlogNow(database, now),
     // Everything from the window's start on; the minutes after `now` (clocks apart) count in the last bucket.
     sql<Record<'b' | (typeof ACTIVITY_COLUMNS)[number], number>>`select (minute / ${b}) * ${b} as b,
@@ -89,8 +97,6 @@ export async function eventStats(database: Database, options: StatsOptions = {})
       from clerk_webhook_event_activity where minute >= ${start} group by 1`.execute(db),
   ]);
 
-  const by_status = Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])) as Record<EventStatus, number>;
-  for (const r of statusRows.rows) if (r.status in by_status) by_status[r.status] = Number(r.n);
   const buckets = new Map<number, StatsBucket>();
   for (let t = start; t <= now; t += bucket) buckets.set(t, { start: t, received: 0, processed: 0, failed: 0, dead: 0, lag_avg_ms: null, lag_max_ms: null, backlog: 0 });
   const last = [...buckets.values()].at(-1)!;

@@ -132,12 +132,13 @@ export function eventsCommand(): Command {
     try {
       const result = await recountCounters(database, { activity: opts.activity === true });
       const changed = EVENT_STATUSES.filter((s) => result.before[s] !== result.after[s]);
-      if (changed.length > 0) await recordAction(database, { actor: 'cli', action: 'recount', target: changed.map((s) => `${s} ${result.before[s]} -> ${result.after[s]}`).join(', '), count: changed.length });
+      const corrected = changed.map((s) => `${s} ${result.before[s]} -> ${result.after[s]}`).join(', ');
+      if (changed.length > 0) await recordAction(database, { actor: 'cli', action: 'recount', target: corrected, count: changed.length });
       if (opts.json) return console.log(JSON.stringify({ ...result, ms: Math.round(result.ms) }));
       const total = EVENT_STATUSES.reduce((n, s) => n + result.after[s], 0);
       const seconds = `${(result.ms / 1000).toFixed(1)} s`;
       if (changed.length === 0) console.log(`recounted ${total} events in ${seconds}: the counts were right (${EVENT_STATUSES.map((s) => `${s} ${result.after[s]}`).join(', ')})`);
-      else console.log(`recounted ${total} events in ${seconds}; corrected ${changed.map((s) => `${s} ${result.before[s]} -> ${result.after[s]}`).join(', ')}`);
+      else console.log(`recounted ${total} events in ${seconds}; corrected ${corrected}`);
       if (result.activity) console.log('rebuilt the per-minute activity from the stored events and their attempts');
     } finally {
       await database.close();
