@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -34,6 +35,80 @@ describe('SQLite checkpoints run beside the commits, not inside them', () => {
     }
   });
 
+  it('rewinds the WAL under a steady stream of commits, which PASSIVE checkpoints alone never let start over', async () => {
+    const path = tempDbPath();
+    const writer = new BetterSqlite3(path);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0'); // only the thread checkpoints
+    writer.exec('create table t (id integer primary key, v text)');
+    const insert = writer.prepare('insert into t (v) values (?)');
+    // 256 frames (1 MB): the thread rewinds the WAL once a pass leaves it this long.
+    const checkpointer = new SqliteCheckpointer(path, 10, 256);
+    try {
+      const firstSequence = walCheckpointSequence(path);
+      // Commits back to back for a second, one an event-loop turn: never a moment without new
+      // frames for long, as under load.
+      let commits = 0;
+      const until = Date.now() + 1000;
+      while (Date.now() < until) {
+        const turn = checkpointer.writeTurn();
+        if (turn) await turn;
+        writer.transaction(() => insert.run('x'.repeat(1000)))();
+        commits++;
+        await nextTurn();
+      }
+      const written = commits * 4096; // a page a commit, at least
+      const walBytes = statSync(`${path}-wal`).size;
+      assert.ok(walBytes < written / 4, `the WAL started over instead of holding all ${written} bytes committed (it is ${walBytes} bytes)`);
+      assert.ok(walCheckpointSequence(path) > firstSequence, 'the WAL header counts the rewinds');
+      assert.equal((writer.prepare('select count(*) n from t').get() as { n: number }).n, commits);
+    } finally {
+      await checkpointer.stop();
+      writer.close();
+    }
+  });
+
+  it('while it rewinds the WAL, a write transaction waits without holding the event loop', async () => {
+    const path = tempDbPath();
+    const database = await openDatabase(path);
+    // A reader on an old snapshot makes each RESTART wait for it (20 ms), write lock taken: a
+    // window in which the writer would otherwise sleep in SQLite's busy handler.
+    const reader = new BetterSqlite3(path);
+    try {
+      await sql`create table t (id integer primary key, v text)`.execute(database.db);
+      reader.exec('begin');
+      reader.prepare('select count(*) from t').get();
+      const rows = Array.from({ length: 50 }, () => 'x'.repeat(4000));
+      let waited = 0;
+      for (let i = 0; i < 400 && waited < 3; i++) {
+        const turn = database.writeTurn();
+        if (turn === null) {
+          await database.db.transaction().execute(async (trx) => {
+            for (const v of rows) await sql`insert into t (v) values (${v})`.execute(trx);
+          });
+          await new Promise((r) => setTimeout(r, 5));
+          continue;
+        }
+        // The thread is rewinding: a transaction begun now waits its turn asynchronously, so a
+        // callback queued behind it runs first.
+        let loopRan = false;
+        setImmediate(() => (loopRan = true));
+        await database.db.transaction().execute(async (trx) => {
+          assert.ok(loopRan, 'the event loop ran while the transaction waited for the checkpoint');
+          await sql`insert into t (v) values ('during')`.execute(trx);
+        });
+        waited++;
+      }
+      assert.ok(waited >= 1, 'a write arrived during a rewind');
+      const { rows: during } = await sql<{ n: number }>`select count(*) n from t where v = 'during'`.execute(database.db);
+      assert.equal(Number(during[0]!.n), waited);
+    } finally {
+      reader.exec('rollback');
+      reader.close();
+      await database.close();
+    }
+  });
+
   it('openDatabase starts one and leaves commits only a far backstop threshold', async () => {
     const database = await openDatabase(tempDbPath());
     try {
@@ -44,3 +119,15 @@ describe('SQLite checkpoints run beside the commits, not inside them', () => {
     }
   });
 });
+
+/** The WAL header's checkpoint sequence number (bytes 12-15), which grows each time the WAL starts over. */
+function walCheckpointSequence(path: string): number {
+  const fd = openSync(`${path}-wal`, 'r');
+  try {
+    const header = Buffer.alloc(16);
+    readSync(fd, header, 0, 16, 0);
+    return header.readUInt32BE(12);
+  } finally {
+    closeSync(fd);
+  }
+}

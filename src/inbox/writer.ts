@@ -172,6 +172,8 @@ export class InboxWriter {
   async #insertEach(rows: InboxRow[]): Promise<Set<string>> {
     const dialect = sqlDialect(this.#database.dialect);
     const raw = this.#database.sqlite!;
+    const turn = this.#database.writeTurn();
+    if (turn) await turn;
     return this.#database.db.connection().execute(async (connection) => {
       const inserted = new Set<string>();
       const tally = new InboxTally();

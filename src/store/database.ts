@@ -24,6 +24,12 @@ export interface Database {
    */
   readonly sqlite: BetterSqlite3.Database | null;
   /**
+   * SQLite: null when a write transaction may begin on `sqlite` now, else a promise to await
+   * first: the checkpoint thread is rewinding the WAL (sqlite-checkpointer.ts). Transactions
+   * through `db` wait by themselves. Always null on PostgreSQL.
+   */
+  writeTurn(): Promise<unknown> | null;
+  /**
    * Calls `onCommit` when another process commits new events (PostgreSQL LISTEN/NOTIFY). Null on
    * SQLite, where one process writes and notifies its own worker directly.
    */
@@ -64,8 +70,8 @@ export async function openDatabase(url: string = DEFAULT_DATABASE, options: Open
   // Loaded on demand, as the PostgreSQL driver is: an app on one database loads no other's driver.
   const { openSqlite } = await import('./sqlite.js');
   const path = sqlitePath(url)!;
-  const { db, raw } = openSqlite(path, { durability: options.durability });
-  return { db, dialect: 'sqlite', description: `sqlite:${path}`, poolMode: null, pgSchema: null, sqlite: raw, subscribeToEvents: () => null, direct: (work) => work(db), close: () => db.destroy() };
+  const { db, raw, writeTurn } = openSqlite(path, { durability: options.durability });
+  return { db, dialect: 'sqlite', description: `sqlite:${path}`, poolMode: null, pgSchema: null, sqlite: raw, writeTurn, subscribeToEvents: () => null, direct: (work) => work(db), close: () => db.destroy() };
 }
 
 const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//i.test(url);
@@ -91,6 +97,7 @@ async function openPostgresDatabase(url: string, options: OpenDatabaseOptions): 
     description: schema ? `${redactUrl(url)} (schema ${schema})` : redactUrl(url),
     pgSchema: schema,
     sqlite: null,
+    writeTurn: () => null,
     get poolMode() {
       return postgres.mode;
     },

@@ -16,7 +16,14 @@ export interface SqliteOptions {
   durability?: SqliteDurability;
 }
 
-export function openSqlite(path: string, options: SqliteOptions = {}): { db: Kysely<ClerkSyncDatabase>; raw: BetterSqlite3.Database } {
+export interface OpenedSqlite {
+  db: Kysely<ClerkSyncDatabase>;
+  raw: BetterSqlite3.Database;
+  /** Null when a write transaction may begin now, else a promise to await first (SqliteCheckpointer.writeTurn). */
+  writeTurn(): Promise<unknown> | null;
+}
+
+export function openSqlite(path: string, options: SqliteOptions = {}): OpenedSqlite {
   let raw: BetterSqlite3.Database;
   try {
     raw = new BetterSqlite3(path);
@@ -42,7 +49,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): { db: Kys
     dialect: new ClerkSqliteDialect({ database: withStatementCache(raw) }, raw, checkpointer),
     plugins: [new SqliteBooleansPlugin()],
   });
-  return { db, raw };
+  return { db, raw, writeTurn: () => checkpointer?.writeTurn() ?? null };
 }
 
 /**
@@ -73,7 +80,7 @@ class ClerkSqliteAdapter extends SqliteAdapter {
 }
 
 /**
- * Three fixes to Kysely's driver.
+ * Four fixes to Kysely's driver.
  * - Transactions begin IMMEDIATE: they take the write lock first, waiting on busy_timeout. A
  *   deferred transaction that reads and then writes fails at once with "database is locked" when
  *   another process committed in between (busy_timeout cannot help it), which is what concurrent
@@ -82,6 +89,8 @@ class ClerkSqliteAdapter extends SqliteAdapter {
  * - SQLite rolls a transaction back by itself on some errors (a full disk, an I/O error); the
  *   stock driver's ROLLBACK then fails and its error replaces the one that says what happened,
  *   so roll back only a transaction that is still open.
+ * - While the checkpoint thread rewinds the WAL, transactions wait for it without holding the
+ *   event loop (SqliteCheckpointer.writeTurn), not in SQLite's busy handler, which sleeps.
  * - Closing waits for the checkpoint thread to stop before the connection closes (the stock
  *   driver does not await it).
  */
@@ -95,6 +104,8 @@ class ClerkSqliteDriver extends SqliteDriver {
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const turn = this.checkpointer?.writeTurn();
+    if (turn) await turn;
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 
