@@ -84,7 +84,7 @@ let skip = 0;
 setInterval(() => {
   try {
     const [pass] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (workerData.restartFrames <= 0 || pass.log < workerData.restartFrames) return;
+    if (pass.log < workerData.restartFrames) return;
     if (skip > 0) return void skip--;
     Atomics.store(restarting, 0, 1);
     try {
