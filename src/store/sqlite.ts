@@ -26,18 +26,20 @@ export interface OpenedSqlite {
 export function openSqlite(path: string, options: SqliteOptions = {}): OpenedSqlite {
   let raw: BetterSqlite3.Database;
   try {
-    raw = new BetterSqlite3(path);
-    raw.pragma('journal_mode = WAL');
+    raw = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
+    switchToWal(raw);
   } catch (error) {
+    const locked = /^SQLITE_BUSY/.test(String((error as { code?: string }).code));
     throw new Error(
-      `cannot open the SQLite database ${path}: ${(error as Error).message}. Check that its directory exists and that this user ` +
-        'can write there (SQLite also creates -wal and -shm files next to it), that the disk is not full or mounted read-only, or pass another --db',
+      `cannot open the SQLite database ${path}: ${(error as Error).message}. ` +
+        (locked
+          ? `Another process held its lock for ${BUSY_TIMEOUT_MS / 1000} s: check for a stuck clerk-sync or another program writing to it, or pass another --db`
+          : 'Check that its directory exists and that this user can write there (SQLite also creates -wal and -shm files next to it), ' +
+            'that the disk is not full or mounted read-only, or pass another --db'),
       { cause: error },
     );
   }
   raw.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-  // Another process (a CLI command, a second worker) may hold the write lock briefly.
-  raw.pragma('busy_timeout = 5000');
   let checkpointer: SqliteCheckpointer | null = null;
   if (!raw.memory) {
     checkpointer = new SqliteCheckpointer(path);
@@ -50,6 +52,29 @@ export function openSqlite(path: string, options: SqliteOptions = {}): OpenedSql
     plugins: [new SqliteBooleansPlugin()],
   });
   return { db, raw, writeTurn: () => checkpointer?.writeTurn() ?? null };
+}
+
+/** How long a statement waits for another process's lock (a CLI command, a second worker) before failing. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Puts the file in WAL mode. Two processes opening a new file at once both try to switch it, each
+ * holding a read lock when it asks for the write lock; SQLite answers the second SQLITE_BUSY at
+ * once rather than wait (its busy handler would deadlock), so wait here and try again: by then the
+ * other has let go (usually having switched the file itself, and then the pragma only reads).
+ * CI met this when a test opened the file a Next.js app was opening at the same moment.
+ */
+function switchToWal(raw: BetterSqlite3.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      raw.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!/^SQLITE_BUSY/.test(String((error as { code?: string }).code)) || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
 }
 
 /**
