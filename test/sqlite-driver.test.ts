@@ -53,7 +53,10 @@ describe('SQLite: a new file another process is writing', () => {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
       db.exec('commit');`, path], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise((resolve) => other.on('exit', resolve));
-    await new Promise((resolve) => other.stdout.once('data', resolve));
+    await Promise.race([
+      new Promise((resolve) => other.stdout.once('data', resolve)),
+      exited.then((code) => assert.fail(`the other process exited (${String(code)}) before it took the lock`)),
+    ]);
     const database = await openDatabase(path);
     try {
       assert.equal(await exited, 0);
