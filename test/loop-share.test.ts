@@ -64,11 +64,15 @@ describe('LoopShare: the SQLite worker stands back while the event loop is neede
         holdLoop(5);
         await share.afterBatch(5, pause);
       }
+      // A longer batch under the same load: its pause would be 64 × 20 ms, and stops at the cap.
+      holdLoop(5);
+      await share.afterBatch(20, pause);
     } finally {
       stop();
     }
     assert.equal(share.factor, 64, `factor ${share.factor} after pauses ${pauses.join(', ')}`);
-    assert.ok(pauses.length >= 3 && pauses.at(-1)! === 100, `pauses grew to the 100 ms cap: ${pauses.join(', ')}`);
+    assert.equal(pauses.at(-2), 5 * 64, `pauses grew to 64 batches: ${pauses.join(', ')}`);
+    assert.equal(pauses.at(-1), 1000, `no pause is longer than a second: ${pauses.join(', ')}`);
 
     // The smoothed load halves with each idle pause: a few rounds, and the pauses stop.
     const after: number[] = [];

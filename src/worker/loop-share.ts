@@ -13,8 +13,13 @@ const SMOOTHING = 0.5;
 /** Pauses, as a multiple of the batch's own time: none below 1/4, at most 64 (and MAX_PAUSE_MS). */
 const MIN_FACTOR = 0.25;
 const MAX_FACTOR = 64;
-/** No single pause is longer, so processing resumes within a few batches once a burst ends. */
-const MAX_PAUSE_MS = 100;
+/**
+ * No single pause is longer, so processing resumes within about a second once a burst ends.
+ * Under a burst that saturates the receiver, a batch per second leaves it about 1% of the loop:
+ * at 100 ms, the worker's batches (a full claim, the budget, the commit, on a loop that is busy)
+ * still cost 10-15% of what `serve` can answer at its maximum (bench/ingest-cpu.ts).
+ */
+const MAX_PAUSE_MS = 1000;
 
 /**
  * How long the worker stands back after a batch, when its batches run on the event loop
