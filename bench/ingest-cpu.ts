@@ -9,6 +9,10 @@
  *   node --import tsx bench/ingest-cpu.ts [--rounds 3] [--seconds 6] bare before serve no-worker before-no-worker
  *
  * `before` and `before-no-worker` run the CLI built at baseline.ts's commit.
+ *
+ * `--steady 1000`: instead of the maximum, the open-loop client of steady-rate.ts at that rate
+ * (its 2 s of warm-up included), and for a target with a worker until it has applied every
+ * event: the CPU the whole process spends per event, receiving and applying, at a steady load.
  */
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
@@ -22,9 +26,13 @@ import { signWebhook } from '../src/verify/index.js';
 import { baselineCliArgs } from './baseline.js';
 import { cliArgs } from './cli.js';
 import { listeningPort } from './ingest.js';
+import { steadyRate } from './steady-rate.js';
+import BetterSqlite3 from 'better-sqlite3';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const serve = (cli: string[], db: string, ...more: string[]) => [...cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, ...more];
+/** The targets that apply what they store, and so are measured until they have (--steady). */
+const APPLYING = new Set(['serve', 'before']);
 const TARGETS: Record<string, (db: string) => string[]> = {
   bare: () => ['--import', 'tsx', join(ROOT, 'bench/peers/bare-verify.ts')],
   serve: (db) => serve(cliArgs(), db),
@@ -39,7 +47,7 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function measure(name: string, seconds: number): Promise<{ reqPerSec: number; cpuUsPerRequest: number; clientUsPerRequest: number; p99: number }> {
+async function measure(name: string, seconds: number, steady: number): Promise<{ reqPerSec: number; cpuUsPerRequest: number; clientUsPerRequest: number; p99: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-bench-cpu-'));
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
   const child = spawn(process.execPath, TARGETS[name]!(join(dir, 'bench.db')), { cwd: ROOT, env: { ...process.env, CLERK_WEBHOOK_SIGNING_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -55,6 +63,17 @@ async function measure(name: string, seconds: number): Promise<{ reqPerSec: numb
       const signed = signWebhook(body, secret, { id: `msg_bench_${tag}_${n}` });
       return { path: '/api/webhooks', headers: { ...signed.headers, 'content-type': 'application/json' }, body };
     };
+    if (steady > 0) {
+      const requests = Array.from({ length: steady * (seconds + 2) }, () => {
+        const { path, headers, body } = next();
+        return { path, headers, body };
+      });
+      const before = cpuMs(child.pid!);
+      const result = await steadyRate(port, requests, steady, 32, steady * 2);
+      if (APPLYING.has(name)) await applied(join(dir, 'bench.db'));
+      const spent = cpuMs(child.pid!) - before;
+      return { reqPerSec: Math.round(result.reqPerSec), cpuUsPerRequest: Math.round((spent * 1000) / Math.max(1, result.answered2xx)), clientUsPerRequest: NaN, p99: result.p99 };
+    }
     const before = cpuMs(child.pid!);
     const clientBefore = process.cpuUsage();
     const result = await new Promise<autocannon.Result>((resolve, reject) =>
@@ -78,6 +97,20 @@ async function measure(name: string, seconds: number): Promise<{ reqPerSec: numb
   }
 }
 
+/** Waits until the worker has applied every stored event (a minute at most). */
+async function applied(db: string): Promise<void> {
+  const raw = new BetterSqlite3(db, { readonly: true });
+  try {
+    const pending = raw.prepare(`select count(*) as n from clerk_webhook_events where status = 'pending'`);
+    for (const deadline = Date.now() + 60_000; (pending.get() as { n: number }).n > 0; ) {
+      if (Date.now() > deadline) throw new Error('the worker did not apply every event within a minute');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    raw.close();
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const option = (name: string, fallback: number) => {
@@ -86,13 +119,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const rounds = option('--rounds', 3);
   const seconds = option('--seconds', 6);
+  const steady = option('--steady', 0);
   const unknown = args.filter((a) => !(a in TARGETS));
   if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}; choose from ${Object.keys(TARGETS).join(', ')}`);
   console.log('| round | target | req/s | server CPU µs per request | load generator CPU µs per request | p99 ms |\n|---:|---|---:|---:|---:|---:|');
   for (let round = 1; round <= rounds; round++) {
     for (const name of args) {
-      const r = await measure(name, seconds);
-      console.log(`| ${round} | ${name} | ${r.reqPerSec} | ${r.cpuUsPerRequest} | ${r.clientUsPerRequest} | ${r.p99} |`);
+      const r = await measure(name, seconds, steady);
+      console.log(`| ${round} | ${name} | ${r.reqPerSec} | ${r.cpuUsPerRequest} | ${Number.isNaN(r.clientUsPerRequest) ? 'n/a' : r.clientUsPerRequest} | ${r.p99} |`);
     }
   }
 }

@@ -6,7 +6,7 @@ import { InboxQueue } from '../src/inbox/queue.js';
 import { syncTables } from '../src/sync/sync-tables.js';
 import { sqlDialect } from '../src/store/dialect.js';
 import { SqlWriter } from '../src/store/sql-writer.js';
-import { PermanentError, type EventProcessor, type ProcessedInfo } from '../src/worker/worker.js';
+import { PermanentError, Worker, type EventProcessor, type ProcessedInfo } from '../src/worker/worker.js';
 import { nextRetryAt, parseRetrySchedule } from '../src/worker/retry-schedule.js';
 import { waitFor } from './support/env.js';
 import { testDialects } from './support/db.js';
@@ -34,6 +34,42 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
       const attempts = await svc.sync.database.db.selectFrom('clerk_webhook_attempts').selectAll().where('svix_id', '=', res.id).execute();
       assert.deepEqual(attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']]);
     } finally {
+      await svc.close();
+    }
+  });
+
+  it('once caught up, lets the events that follow gather into one transaction; an idle worker starts at once', async () => {
+    const svc = await startService({ dialect, worker: { pollIntervalMs: 60_000 } });
+    await svc.sync.worker!.stop();
+    // A worker of its own, gathering far longer than the default so that the test does not race it.
+    const worker = new Worker({ database: svc.sync.database, process: syncTables, pollIntervalMs: 60_000, gatherMs: 2000 });
+    try {
+      await worker.start();
+      const t0 = Date.now();
+      const first = await svc.send(eventFixture('user.created'));
+      worker.notify();
+      const firstRow = await waitFor(async () => {
+        const r = await eventRow(svc, first.id);
+        return r?.status === 'done' && r;
+      }, { timeoutMs: 10_000, intervalMs: 5, what: 'first event done' });
+      assert.ok(Date.now() - t0 < 2000, `an idle worker took the first event at once, not after gathering (${Date.now() - t0} ms)`);
+
+      // Sent one by one while the worker gathers after that batch: each is its own commit.
+      const next = [];
+      for (let i = 0; i < 5; i++) {
+        next.push(await svc.send(eventFixture('user.created')));
+        worker.notify();
+      }
+      const rows = [];
+      for (const n of next) rows.push(await waitFor(async () => {
+        const r = await eventRow(svc, n.id);
+        return r?.status === 'done' && r;
+      }, { timeoutMs: 10_000, what: 'gathered events done' }));
+      const batches = new Set(rows.map((r) => r.processed_at));
+      assert.equal(batches.size, 1, `the five events were applied in one transaction, not in ${batches.size}`);
+      assert.notEqual(rows[0]!.processed_at, firstRow.processed_at);
+    } finally {
+      await worker.stop();
       await svc.close();
     }
   });

@@ -52,6 +52,8 @@ export interface WorkerOptions {
    * Unlimited by default on PostgreSQL.
    */
   batchBudgetMs?: number;
+  /** Once caught up, how long from a batch's start the next events gather before the next claim (ms); the dialect's gatherMs by default. */
+  gatherMs?: number;
   /** Delays between attempts in ms; default DEFAULT_RETRY_SCHEDULE. */
   retrySchedule?: readonly number[];
   /** Fallback poll for retries coming due and events stored by other processes. */
@@ -78,8 +80,11 @@ export class Worker {
   readonly #concurrency: number;
   readonly #batchSize: number;
   readonly #batchBudgetMs: number;
+  readonly #gatherMs: number;
   /** Events to claim next: shrinks to what fitted in the budget, grows back while batches fit. */
   #claimSize: number;
+  /** The last batch claimed every due event (fewer than it asked for). */
+  #drained = false;
   readonly #retrySchedule: readonly number[];
   readonly #pollIntervalMs: number;
   readonly #log: Logger;
@@ -105,6 +110,7 @@ export class Worker {
     this.#dialect = sqlDialect(options.database.dialect);
     this.#batchSize = options.batchSize ?? 64;
     this.#batchBudgetMs = options.batchBudgetMs ?? this.#dialect.batchBudgetMs;
+    this.#gatherMs = options.gatherMs ?? this.#dialect.gatherMs;
     this.#claimSize = this.#batchSize;
     this.#loopShare = this.#dialect.sharesEventLoop ? new LoopShare() : null;
     this.#retrySchedule = options.retrySchedule ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE);
@@ -218,6 +224,9 @@ export class Worker {
         // hold the event loop, stand back further while requests keep it busy.
         if (this.#loopShare) await this.#loopShare.afterBatch(performance.now() - startedAt, (ms) => this.#sleep(ms, false));
         else await yieldToIo();
+        // Caught up: let the next events gather into one transaction instead of one each.
+        const gathered = startedAt + this.#gatherMs - performance.now();
+        if (this.#drained && gathered > 0) await this.#sleep(gathered, false);
         continue;
       }
       if (result === 'blocked') {
@@ -278,6 +287,7 @@ export class Worker {
     try {
       const result = await this.#database.db.transaction().execute(async (trx): Promise<BatchResult> => {
         const claimed = (await this.#queue.claim(trx, this.#claimSize)).map(parseClaimed);
+        this.#drained = claimed.length < this.#claimSize;
         if (claimed.length === 0) return 'idle';
         // Careful batches write statement by statement, so that a failure is the event's own.
         const writer = new SqlWriter(trx, this.#dialect, { deferred: !careful });
