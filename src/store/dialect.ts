@@ -91,10 +91,13 @@ export const SQLITE: SqlDialect = {
   tryLocks: () => null,
   combineDeletes: (deletes) => [...deletes],
   batchSettings: () => [],
-  // One connection shared with the receiver, whose answers wait for the batch to commit: at a
-  // steady 1,000 req/s the p99 was 17-19 ms with 4 ms against 22-26 ms with 10 ms, and draining
-  // a backlog was no slower.
-  batchBudgetMs: 4,
+  // One connection shared with the receiver, whose answers wait for the batch to commit. At a
+  // steady 1,000 req/s the batches that set the p99 were the ones that ran into the budget (after
+  // a pause, 30-60 events claimed): 8-12 ms with their claim and outcomes. 2 ms against 4, 8
+  // alternating rounds: p99 6.3-15.5 ms (median 8.4) against 6.4-24.7 (median 17), CPU per event
+  // the same, a backlog drained as fast (3,600-3,839 against 3,714-4,401 events/s). Earlier: 4 ms
+  // against 10, p99 17-19 against 22-26 ms.
+  batchBudgetMs: 2,
   sharesEventLoop: true,
   // At a steady 1,000 req/s the worker's batches held 1-2 events, each paying the claim, the
   // outcomes, the counters and a commit: 10 ms cut serve's CPU per event by 22-31% (836-922 µs to

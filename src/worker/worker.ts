@@ -47,8 +47,7 @@ export interface WorkerOptions {
   /**
    * How long one batch may keep the database to itself (ms); it commits what it has applied when
    * over. SQLite has one connection, shared with the receiver, whose answers wait for the batch
-   * to commit: the default 4 ms bounds their latency there (at a steady 1,000 req/s, the p99 was
-   * 17-19 ms with 4 ms against 22-26 ms with 10 ms, and draining a backlog was no slower).
+   * to commit: the default 2 ms bounds their latency there (see the dialect's batchBudgetMs).
    * Unlimited by default on PostgreSQL.
    */
   batchBudgetMs?: number;
