@@ -41,8 +41,9 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
   it('once caught up, lets the events that follow gather into one transaction; an idle worker starts at once', async () => {
     const svc = await startService({ dialect, worker: { pollIntervalMs: 60_000 } });
     await svc.sync.worker!.stop();
-    // A worker of its own, gathering far longer than the default so that the test does not race it.
-    const worker = new Worker({ database: svc.sync.database, process: syncTables, pollIntervalMs: 60_000, gatherMs: 2000 });
+    // A worker of its own, gathering far longer than the default so that the test does not race
+    // it, and with no batch budget to split a batch on a slow machine.
+    const worker = new Worker({ database: svc.sync.database, process: syncTables, pollIntervalMs: 60_000, gatherMs: 2000, batchBudgetMs: 60_000 });
     try {
       await worker.start();
       const t0 = Date.now();
