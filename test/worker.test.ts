@@ -75,6 +75,30 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
     }
   });
 
+  it('does not gather after a batch the budget cut short: the events it left are due already', async () => {
+    const svc = await startService({ dialect, worker: { pollIntervalMs: 60_000 } });
+    await svc.sync.worker!.stop();
+    // A budget of 0 cuts every batch after its first event; gathering would then wait 2 s each time.
+    const worker = new Worker({ database: svc.sync.database, process: syncTables, pollIntervalMs: 60_000, gatherMs: 2000, batchBudgetMs: 0 });
+    try {
+      const sent = [];
+      for (let i = 0; i < 5; i++) sent.push(await svc.send(eventFixture('user.created')));
+      const t0 = Date.now();
+      await worker.start();
+      const rows = [];
+      for (const s of sent) rows.push(await waitFor(async () => {
+        const r = await eventRow(svc, s.id);
+        return r?.status === 'done' && r;
+      }, { timeoutMs: 20_000, what: 'events done' }));
+      // Five batches (two may end in the same millisecond): the budget did cut them short.
+      assert.ok(new Set(rows.map((r) => r.processed_at)).size > 1, 'the budget cut the batches short');
+      assert.ok(Date.now() - t0 < 2000, `the five batches ran back to back, without gathering between them (${Date.now() - t0} ms)`);
+    } finally {
+      await worker.stop();
+      await svc.close();
+    }
+  });
+
   it('retries a failing event with backoff, keeps attempts and the last error, then dead-letters it', async () => {
     const seen: ProcessedInfo[] = [];
     const failing: EventProcessor = async (trx, event, row, sql) => {

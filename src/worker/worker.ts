@@ -311,6 +311,8 @@ export class Worker {
           if (++applied < rows.length && performance.now() > deadline) break;
         }
         this.#claimSize = applied < rows.length ? Math.max(8, applied) : Math.min(this.#batchSize, this.#claimSize * 2);
+        // Cut short by the budget, the batch left due events behind: not caught up.
+        if (applied < rows.length) this.#drained = false;
         await this.#queue.finish(writer, this.id, finished, tally);
         await redactEventsOfDeletedUsers(writer, rows.slice(0, applied).map(concerns));
         await tally.write(writer);
