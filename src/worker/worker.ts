@@ -82,7 +82,7 @@ export class Worker {
   readonly #gatherMs: number;
   /** Events to claim next: shrinks to what fitted in the budget, grows back while batches fit. */
   #claimSize: number;
-  /** The last batch claimed every due event (fewer than it asked for). */
+  /** The last batch applied every due event: it claimed fewer than it asked for and left none behind. */
   #drained = false;
   readonly #retrySchedule: readonly number[];
   readonly #pollIntervalMs: number;
@@ -285,8 +285,9 @@ export class Worker {
     const reports: ProcessedInfo[] = [];
     try {
       const result = await this.#database.db.transaction().execute(async (trx): Promise<BatchResult> => {
-        const claimed = (await this.#queue.claim(trx, this.#claimSize)).map(parseClaimed);
-        this.#drained = claimed.length < this.#claimSize;
+        this.#drained = false;
+        const asked = this.#claimSize;
+        const claimed = (await this.#queue.claim(trx, asked)).map(parseClaimed);
         if (claimed.length === 0) return 'idle';
         // Careful batches write statement by statement, so that a failure is the event's own.
         const writer = new SqlWriter(trx, this.#dialect, { deferred: !careful });
@@ -311,8 +312,8 @@ export class Worker {
           if (++applied < rows.length && performance.now() > deadline) break;
         }
         this.#claimSize = applied < rows.length ? Math.max(8, applied) : Math.min(this.#batchSize, this.#claimSize * 2);
-        // Cut short by the budget, the batch left due events behind: not caught up.
-        if (applied < rows.length) this.#drained = false;
+        // Events cut by the budget, or held by another batch, are due already: not caught up.
+        this.#drained = claimed.length < asked && applied === claimed.length;
         await this.#queue.finish(writer, this.id, finished, tally);
         await redactEventsOfDeletedUsers(writer, rows.slice(0, applied).map(concerns));
         await tally.write(writer);
@@ -329,6 +330,8 @@ export class Worker {
       }
       return result;
     } catch (error) {
+      // Rolled back: its events are due again.
+      this.#drained = false;
       const cause = error instanceof EventFailure ? error.cause : error;
       if (isLockConflict(cause)) {
         this.#log.info('batch rolled back on a lock conflict with another transaction; running it again', { error: errorMessage(cause) });
