@@ -15,6 +15,7 @@
  * event: the CPU the whole process spends per event, receiving and applying, at a steady load.
  */
 import autocannon from 'autocannon';
+import BetterSqlite3 from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,7 +28,6 @@ import { baselineCliArgs } from './baseline.js';
 import { cliArgs } from './cli.js';
 import { listeningPort } from './ingest.js';
 import { steadyRate } from './steady-rate.js';
-import BetterSqlite3 from 'better-sqlite3';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const serve = (cli: string[], db: string, ...more: string[]) => [...cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, ...more];

@@ -15,6 +15,13 @@ import { startService } from './support/service.js';
 const eventRow = (svc: Awaited<ReturnType<typeof startService>>, id: string) =>
   svc.sync.database.db.selectFrom('clerk_webhook_events').selectAll().where('svix_id', '=', id).executeTakeFirst();
 
+/** The event's row once the worker has applied it (`done`). */
+const doneRow = (svc: Awaited<ReturnType<typeof startService>>, id: string, options?: Parameters<typeof waitFor>[1]) =>
+  waitFor(async () => {
+    const r = await eventRow(svc, id);
+    return r?.status === 'done' && r;
+  }, options);
+
 for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
   it('picks a fresh event up at once and marks it done in the same transaction as its sync writes', async () => {
     const svc = await startService({ dialect, worker: { pollIntervalMs: 60_000 } });
@@ -22,10 +29,7 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
       const event = eventFixture('user.created');
       const t0 = Date.now();
       const res = await svc.send(event);
-      const row = await waitFor(async () => {
-        const r = await eventRow(svc, res.id);
-        return r?.status === 'done' && r;
-      }, { timeoutMs: 2000, intervalMs: 5, what: 'event done' });
+      const row = await doneRow(svc, res.id, { timeoutMs: 2000, intervalMs: 5, what: 'event done' });
       // The poll interval is a minute: only the commit notification can have started it this fast.
       assert.ok(Date.now() - t0 < 1000);
       assert.equal(row.attempts, 1);
@@ -49,10 +53,7 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
       const t0 = Date.now();
       const first = await svc.send(eventFixture('user.created'));
       worker.notify();
-      const firstRow = await waitFor(async () => {
-        const r = await eventRow(svc, first.id);
-        return r?.status === 'done' && r;
-      }, { timeoutMs: 10_000, intervalMs: 5, what: 'first event done' });
+      const firstRow = await doneRow(svc, first.id, { timeoutMs: 10_000, intervalMs: 5, what: 'first event done' });
       assert.ok(Date.now() - t0 < 2000, `an idle worker took the first event at once, not after gathering (${Date.now() - t0} ms)`);
 
       // Sent one by one while the worker gathers after that batch: each is its own commit.
@@ -62,10 +63,7 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
         worker.notify();
       }
       const rows = [];
-      for (const n of next) rows.push(await waitFor(async () => {
-        const r = await eventRow(svc, n.id);
-        return r?.status === 'done' && r;
-      }, { timeoutMs: 10_000, what: 'gathered events done' }));
+      for (const n of next) rows.push(await doneRow(svc, n.id, { timeoutMs: 10_000, what: 'gathered events done' }));
       const batches = new Set(rows.map((r) => r.processed_at));
       assert.equal(batches.size, 1, `the five events were applied in one transaction, not in ${batches.size}`);
       assert.notEqual(rows[0]!.processed_at, firstRow.processed_at);
@@ -86,10 +84,7 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
       const t0 = Date.now();
       await worker.start();
       const rows = [];
-      for (const s of sent) rows.push(await waitFor(async () => {
-        const r = await eventRow(svc, s.id);
-        return r?.status === 'done' && r;
-      }, { timeoutMs: 20_000, what: 'events done' }));
+      for (const s of sent) rows.push(await doneRow(svc, s.id, { timeoutMs: 20_000, what: 'events done' }));
       // Five batches (two may end in the same millisecond): the budget did cut them short.
       assert.ok(new Set(rows.map((r) => r.processed_at)).size > 1, 'the budget cut the batches short');
       assert.ok(Date.now() - t0 < 2000, `the five batches ran back to back, without gathering between them (${Date.now() - t0} ms)`);
@@ -221,10 +216,7 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
       fail = false;
       assert.equal(await new InboxQueue(svc.sync.database).requeue([res.id]), 1);
       svc.sync.worker!.notify();
-      const row = await waitFor(async () => {
-        const r = await eventRow(svc, res.id);
-        return r?.status === 'done' && r;
-      });
+      const row = await doneRow(svc, res.id);
       assert.equal(row.last_error, null);
       assert.ok(await svc.sync.database.db.selectFrom('clerk_users').select('id').where('id', '=', event.data.id).executeTakeFirst());
     } finally {
@@ -252,10 +244,7 @@ for (const dialect of testDialects()) describe(`worker [${dialect}]`, () => {
       assert.equal((await eventRow(svc, res.id))?.status, 'pending');
       assert.equal(await svc.sync.database.db.selectFrom('clerk_users').select('id').where('id', '=', event.data.id).executeTakeFirst(), undefined);
       await svc.sync.worker!.start();
-      const row = await waitFor(async () => {
-        const r = await eventRow(svc, res.id);
-        return r?.status === 'done' && r;
-      });
+      const row = await doneRow(svc, res.id);
       assert.equal(row.attempts, 1);
       assert.equal(row.processed_by, svc.sync.worker!.id);
     } finally {
@@ -325,10 +314,7 @@ if (testDialects().includes('postgres')) describe('worker lock conflicts [postgr
         proceed();
         await sql`update lock_demo set n = n + 10 where id = 1`.execute(trx);
       });
-      const row = await waitFor(async () => {
-        const r = await eventRow(svc, good.id);
-        return r?.status === 'done' && r;
-      });
+      const row = await doneRow(svc, good.id);
       assert.equal(calls, 2, 'applied again after the deadlock');
       assert.equal(row.attempts, 1);
       const attempts = await db.selectFrom('clerk_webhook_attempts').select(['attempt', 'outcome']).where('svix_id', '=', good.id).execute();
