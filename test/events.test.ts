@@ -12,6 +12,8 @@ import {
   setPath,
 } from '../src/events/index.js';
 import type { ClerkEventType } from '../src/events/index.js';
+import { cleanJson, MAX_JSON_DEPTH, mayNeedCleaning } from '../src/events/content.js';
+import { hostileCorpus } from './support/hostile-corpus.js';
 
 const spec = parse(readFileSync(new URL('../spec/clerk/webhooks-openapi-2025-04-15.yml', import.meta.url), 'utf8'));
 const schemas = spec.components.schemas;
@@ -311,5 +313,39 @@ describe('setPath', () => {
       last_name: '',
       count: 3,
     });
+  });
+});
+
+describe('mayNeedCleaning: when the worker may skip the content policy walk', () => {
+  const bodies = [...EVENT_TYPES.map((t) => JSON.stringify(eventFixture(t))), ...hostileCorpus().map((d) => d.body)];
+
+  it('says false only for bodies whose parsed event cleanJson leaves untouched', () => {
+    let skipped = 0;
+    for (const body of bodies) {
+      let event: unknown;
+      try {
+        event = JSON.parse(body);
+      } catch {
+        continue; // the corpus also holds bodies that are not JSON
+      }
+      if (mayNeedCleaning(body)) continue;
+      skipped++;
+      assert.equal(cleanJson(event), event, `cleanJson changed a body mayNeedCleaning let through: ${body.slice(0, 120)}`);
+    }
+    // Most bodies are clean, so the walk is skipped for them: the point of the check.
+    assert.ok(skipped >= EVENT_TYPES.length, `only ${skipped} bodies skipped the walk`);
+  });
+
+  it('says true for every escape and nesting cleanJson acts on', () => {
+    for (const value of [{ name: 'a\u0000b' }, { name: 'lone \ud800' }, { name: 'lone \udfff' }, { 'key\u0000': 1 }]) {
+      assert.equal(mayNeedCleaning(JSON.stringify(value)), true, JSON.stringify(value));
+    }
+    assert.equal(mayNeedCleaning('{"a":"\\uD800"}'), true, 'upper-case escapes');
+    assert.equal(mayNeedCleaning('{"a":"\\ud83d\\ude00"}'), true, 'an escaped pair costs the walk (which keeps it)');
+    const deep = `${'{"a":'.repeat(MAX_JSON_DEPTH + 1)}1${'}'.repeat(MAX_JSON_DEPTH + 1)}`;
+    assert.notEqual(cleanJson(JSON.parse(deep)), JSON.parse(deep));
+    assert.equal(mayNeedCleaning(deep), true);
+    assert.equal(mayNeedCleaning(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`), true);
+    assert.equal(mayNeedCleaning(JSON.stringify({ name: 'José \u00e9 \u2028 \ud83d\ude00 \u0001' })), false, 'other escapes, characters and a raw pair need nothing');
   });
 });

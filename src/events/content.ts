@@ -30,6 +30,24 @@ export function wellFormed(s: string): string {
   return (s as string & { toWellFormed(): string }).toWellFormed().replaceAll('\u0000', REPLACEMENT_CHARACTER);
 }
 
+/** A `\u` escape of U+0000 or of a surrogate (lone or in a pair), in JSON text. */
+const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+
+/**
+ * False when JSON text, once parsed, certainly needs nothing from cleanJson, so the walk can be
+ * skipped. In valid JSON decoded from UTF-8, U+0000 and surrogates can only come from `\u`
+ * escapes (a raw control character is a syntax error, and UTF-8 cannot encode a surrogate), and
+ * nesting deeper than MAX_JSON_DEPTH takes more than that many `{` and `[`. Conservative: an
+ * escaped backslash before `u0000`, or brackets inside strings, only cost the walk.
+ */
+export function mayNeedCleaning(json: string): boolean {
+  if (SUSPECT_ESCAPE.test(json)) return true;
+  let brackets = 0;
+  for (let at = json.indexOf('{'); at !== -1; at = json.indexOf('{', at + 1)) if (++brackets >= MAX_JSON_DEPTH) return true;
+  for (let at = json.indexOf('['); at !== -1; at = json.indexOf('[', at + 1)) if (++brackets >= MAX_JSON_DEPTH) return true;
+  return false;
+}
+
 /** A text column value: well-formed, and cut to MAX_TEXT_BYTES (at a character boundary). */
 export function columnText(s: string): string {
   const clean = wellFormed(s);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { sql, type Transaction } from 'kysely';
-import { cleanJson, columnText } from '../events/content.js';
+import { cleanJson, columnText, mayNeedCleaning } from '../events/content.js';
 import { EventParseError, parseEvent, type ParsedEvent } from '../events/parse.js';
 import { InboxTally } from '../inbox/rollups.js';
 import { InboxQueue, type EventRow } from '../inbox/queue.js';
@@ -479,7 +479,7 @@ interface Claimed {
 function parseClaimed(row: EventRow): Claimed {
   try {
     const parsed = parseEvent(row.body);
-    return { row, parsed: { ...parsed, event: cleanJson(parsed.event) } as ParsedEvent };
+    return { row, parsed: mayNeedCleaning(row.body) ? ({ ...parsed, event: cleanJson(parsed.event) } as ParsedEvent) : parsed };
   } catch (error) {
     return { row, parsed: error as EventParseError };
   }
