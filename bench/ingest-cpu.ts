@@ -15,18 +15,15 @@
  * event: the CPU the whole process spends per event, receiving and applying, at a steady load.
  */
 import autocannon from 'autocannon';
-import BetterSqlite3 from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventFixture } from '../src/events/fixtures.js';
-import { signWebhook } from '../src/verify/index.js';
 import { baselineCliArgs } from './baseline.js';
 import { cliArgs } from './cli.js';
-import { listeningPort } from './ingest.js';
+import { listeningPort, requestFactory, waitForDrain } from './ingest.js';
 import { steadyRate } from './steady-rate.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -53,24 +50,12 @@ async function measure(name: string, seconds: number, steady: number): Promise<{
   const child = spawn(process.execPath, TARGETS[name]!(join(dir, 'bench.db')), { cwd: ROOT, env: { ...process.env, CLERK_WEBHOOK_SIGNING_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const port = await listeningPort(child);
-    const template = JSON.stringify(eventFixture('user.created'));
-    const userId = JSON.parse(template).data.id as string;
-    const tag = randomBytes(4).toString('hex');
-    let n = 0;
-    const next = () => {
-      n++;
-      const body = template.replace(userId, `user_bench${tag}x${n}`);
-      const signed = signWebhook(body, secret, { id: `msg_bench_${tag}_${n}` });
-      return { path: '/api/webhooks', headers: { ...signed.headers, 'content-type': 'application/json' }, body };
-    };
+    const next = requestFactory(secret);
     if (steady > 0) {
-      const requests = Array.from({ length: steady * (seconds + 2) }, () => {
-        const { path, headers, body } = next();
-        return { path, headers, body };
-      });
+      const requests = Array.from({ length: steady * (seconds + 2) }, next);
       const before = cpuMs(child.pid!);
       const result = await steadyRate(port, requests, steady, 32, steady * 2);
-      if (APPLYING.has(name)) await applied(join(dir, 'bench.db'));
+      if (APPLYING.has(name) && (await waitForDrain(join(dir, 'bench.db'))).left > 0) throw new Error(`${name}: the worker did not apply every event within five minutes`);
       const spent = cpuMs(child.pid!) - before;
       return { reqPerSec: Math.round(result.reqPerSec), cpuUsPerRequest: Math.round((spent * 1000) / Math.max(1, result.answered2xx)), clientUsPerRequest: NaN, p99: result.p99 };
     }
@@ -94,20 +79,6 @@ async function measure(name: string, seconds: number, steady: number): Promise<{
     child.kill('SIGTERM');
     await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.on('exit', resolve)));
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Waits until the worker has applied every stored event (a minute at most). */
-async function applied(db: string): Promise<void> {
-  const raw = new BetterSqlite3(db, { readonly: true });
-  try {
-    const pending = raw.prepare(`select count(*) as n from clerk_webhook_events where status = 'pending'`);
-    for (const deadline = Date.now() + 60_000; (pending.get() as { n: number }).n > 0; ) {
-      if (Date.now() > deadline) throw new Error('the worker did not apply every event within a minute');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  } finally {
-    raw.close();
   }
 }
 

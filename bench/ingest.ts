@@ -44,7 +44,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TSX = ['--import', 'tsx'];
 
 /** A template event; each request swaps in a fresh svix-id and data.id and re-signs. */
-function requestFactory(secret: string): () => SteadyRequest {
+export function requestFactory(secret: string): () => SteadyRequest {
   const template = JSON.stringify(eventFixture('user.created'));
   const userId = JSON.parse(template).data.id as string;
   let n = 0;
@@ -191,16 +191,20 @@ export async function benchIngestSqlite(target: SqliteTarget, options: { duratio
   return rows;
 }
 
-/** Events left to process when the load stops, and the seconds until the worker has none left. */
-async function waitForDrain(dbPath: string): Promise<{ backlog: number; seconds: number }> {
+/**
+ * Events left to process when the load stops, the seconds until the worker has none left, and
+ * how many it still had after five minutes (`left`, 0 once drained).
+ */
+export async function waitForDrain(dbPath: string): Promise<{ backlog: number; seconds: number; left: number }> {
   const raw = new BetterSqlite3(dbPath, { readonly: true });
   const pending = raw.prepare("select count(*) n from clerk_webhook_events where status in ('pending', 'failed')");
   const count = () => (pending.get() as { n: number }).n;
   const backlog = count();
   const start = performance.now();
   while (count() > 0 && performance.now() - start < 300_000) await new Promise((r) => setTimeout(r, 100));
+  const left = count();
   raw.close();
-  return { backlog, seconds: Math.round((performance.now() - start) / 100) / 10 };
+  return { backlog, seconds: Math.round((performance.now() - start) / 100) / 10, left };
 }
 
 /**
