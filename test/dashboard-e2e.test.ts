@@ -99,7 +99,8 @@ for (const [index, dialect] of testTargets().entries()) {
 
     it('logs in through the form and lands on the page it asked for', { timeout: 60_000 }, async () => {
       await logIn(page, svc.origin, '/dashboard/events');
-      await page.waitForSelector('table.events');
+      // The table's head is drawn before the first page of events arrives: wait for its body.
+      await page.waitForSelector('table.events tbody tr');
       assert.match(await page.textContent('table.events') ?? '', /No events yet/);
       const cookies = await page.context().cookies();
       const session = cookies.find((c) => c.name === 'clerk_sync_session');
