@@ -283,9 +283,11 @@ export class Worker {
     this.#busy++;
     const careful = this.#careful;
     const reports: ProcessedInfo[] = [];
+    // Caught up only once a batch that applied every due event has committed.
+    this.#drained = false;
+    let caughtUp = false;
     try {
       const result = await this.#database.db.transaction().execute(async (trx): Promise<BatchResult> => {
-        this.#drained = false;
         const asked = this.#claimSize;
         const claimed = (await this.#queue.claim(trx, asked)).map(parseClaimed);
         if (claimed.length === 0) return 'idle';
@@ -313,7 +315,7 @@ export class Worker {
         }
         this.#claimSize = applied < rows.length ? Math.max(8, applied) : Math.min(this.#batchSize, this.#claimSize * 2);
         // Events cut by the budget, or held by another batch, are due already: not caught up.
-        this.#drained = claimed.length < asked && applied === claimed.length;
+        caughtUp = claimed.length < asked && applied === claimed.length;
         await this.#queue.finish(writer, this.id, finished, tally);
         await redactEventsOfDeletedUsers(writer, rows.slice(0, applied).map(concerns));
         await tally.write(writer);
@@ -324,14 +326,13 @@ export class Worker {
         return 'worked';
       });
       if (result === 'worked') this.#careful = false;
+      this.#drained = caughtUp;
       for (const r of reports) {
         this.#report(r);
         onReport?.(r);
       }
       return result;
     } catch (error) {
-      // Rolled back: its events are due again.
-      this.#drained = false;
       const cause = error instanceof EventFailure ? error.cause : error;
       if (isLockConflict(cause)) {
         this.#log.info('batch rolled back on a lock conflict with another transaction; running it again', { error: errorMessage(cause) });
