@@ -8,20 +8,21 @@
  *
  *   node --import tsx bench/ingest-cpu.ts [--rounds 3] [--seconds 6] bare before serve no-worker before-no-worker
  *
- * `before` and `before-no-worker` run the CLI built at baseline.ts's commit.
+ * `before` and `before-no-worker` run the CLI built at baseline.ts's commit, or at `--before REV`
+ * (e.g. `--before HEAD` to weigh an uncommitted change against the last commit).
  *
  * `--steady 1000`: instead of the maximum, the open-loop client of steady-rate.ts at that rate
  * (its 2 s of warm-up included), and for a target with a worker until it has applied every
  * event: the CPU the whole process spends per event, receiving and applying, at a steady load.
  */
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { baselineCliArgs } from './baseline.js';
+import { INGEST_BASELINE, baselineCliArgs } from './baseline.js';
 import { cliArgs } from './cli.js';
 import { listeningPort, requestFactory, waitForDrain } from './ingest.js';
 import { steadyRate } from './steady-rate.js';
@@ -30,12 +31,13 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const serve = (cli: string[], db: string, ...more: string[]) => [...cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, ...more];
 /** The targets that apply what they store, and so are measured until they have (--steady). */
 const APPLYING = new Set(['serve', 'before']);
+let beforeRev = INGEST_BASELINE;
 const TARGETS: Record<string, (db: string) => string[]> = {
   bare: () => ['--import', 'tsx', join(ROOT, 'bench/peers/bare-verify.ts')],
   serve: (db) => serve(cliArgs(), db),
   'no-worker': (db) => serve(cliArgs(), db, '--no-worker'),
-  before: (db) => serve(baselineCliArgs(), db),
-  'before-no-worker': (db) => serve(baselineCliArgs(), db, '--no-worker'),
+  before: (db) => serve(baselineCliArgs(beforeRev), db),
+  'before-no-worker': (db) => serve(baselineCliArgs(beforeRev), db, '--no-worker'),
 };
 
 /** CPU time of a process, all its threads, in ms (clock ticks of 10 ms). */
@@ -91,6 +93,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rounds = option('--rounds', 3);
   const seconds = option('--seconds', 6);
   const steady = option('--steady', 0);
+  const revAt = args.indexOf('--before');
+  // A name like HEAD moves: build the commit it names now.
+  if (revAt >= 0) beforeRev = execFileSync('git', ['rev-parse', '--short', args.splice(revAt, 2)[1]!], { encoding: 'utf8' }).trim();
   const unknown = args.filter((a) => !(a in TARGETS));
   if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}; choose from ${Object.keys(TARGETS).join(', ')}`);
   console.log('| round | target | req/s | server CPU µs per request | load generator CPU µs per request | p99 ms |\n|---:|---|---:|---:|---:|---:|');
