@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INGEST_BASELINE, baselineCliArgs } from './baseline.js';
 import { cliArgs } from './cli.js';
-import { listeningPort, requestFactory, waitForDrain } from './ingest.js';
+import { listeningPort, PRESIGNED_PER_SECOND, presignedRequests, requestFactory, waitForDrain } from './ingest.js';
 import { steadyRate } from './steady-rate.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -46,29 +46,29 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function measure(name: string, seconds: number, steady: number): Promise<{ reqPerSec: number; cpuUsPerRequest: number; clientUsPerRequest: number; p99: number }> {
+async function measure(name: string, seconds: number, steady: number, presign: number | undefined): Promise<{ reqPerSec: number; cpuUsPerRequest: number; clientUsPerRequest: number; p99: number; signedDuringLoad: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-bench-cpu-'));
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
   const child = spawn(process.execPath, TARGETS[name]!(join(dir, 'bench.db')), { cwd: ROOT, env: { ...process.env, CLERK_WEBHOOK_SIGNING_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const port = await listeningPort(child);
-    const next = requestFactory(secret);
     if (steady > 0) {
-      const requests = Array.from({ length: steady * (seconds + 2) }, next);
+      const requests = Array.from({ length: steady * (seconds + 2) }, requestFactory(secret));
       const before = cpuMs(child.pid!);
       const result = await steadyRate(port, requests, steady, 32, steady * 2);
       if (APPLYING.has(name) && (await waitForDrain(join(dir, 'bench.db'))).left > 0) throw new Error(`${name}: the worker did not apply every event within five minutes`);
       const spent = cpuMs(child.pid!) - before;
-      return { reqPerSec: Math.round(result.reqPerSec), cpuUsPerRequest: Math.round((spent * 1000) / Math.max(1, result.answered2xx)), clientUsPerRequest: NaN, p99: result.p99 };
+      return { reqPerSec: Math.round(result.reqPerSec), cpuUsPerRequest: Math.round((spent * 1000) / Math.max(1, result.answered2xx)), clientUsPerRequest: NaN, p99: result.p99, signedDuringLoad: 0 };
     }
+    const requests = presignedRequests(secret, presign ?? PRESIGNED_PER_SECOND * seconds);
     const before = cpuMs(child.pid!);
     const clientBefore = process.cpuUsage();
     const result = await new Promise<autocannon.Result>((resolve, reject) =>
-      autocannon({ url: `http://127.0.0.1:${port}`, connections: 32, duration: seconds, requests: [{ setupRequest: (req: any) => ({ ...req, method: 'POST', ...next() }) }] }, (err, res) => (err ? reject(err) : resolve(res))),
+      autocannon({ url: `http://127.0.0.1:${port}`, connections: 32, duration: seconds, requests: [{ setupRequest: (req: any) => ({ ...req, method: 'POST', ...requests.take() }) }] }, (err, res) => (err ? reject(err) : resolve(res))),
     );
     const spent = cpuMs(child.pid!) - before;
-    // The load generator's own CPU (this process: autocannon and the signing of each request),
-    // which shares the two cores with the server.
+    // The load generator's own CPU (this process: autocannon, and the signing of any request
+    // not signed beforehand), which shares the two cores with the server.
     const client = process.cpuUsage(clientBefore);
     const answered = Math.max(1, result['2xx']);
     return {
@@ -76,6 +76,7 @@ async function measure(name: string, seconds: number, steady: number): Promise<{
       cpuUsPerRequest: Math.round((spent * 1000) / answered),
       clientUsPerRequest: Math.round((client.user + client.system) / answered),
       p99: result.latency.p99,
+      signedDuringLoad: requests.signedDuringLoad(),
     };
   } finally {
     child.kill('SIGTERM');
@@ -93,16 +94,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rounds = option('--rounds', 3);
   const seconds = option('--seconds', 6);
   const steady = option('--steady', 0);
+  const presignAt = args.indexOf('--presign');
+  const presign = presignAt >= 0 ? Number(args.splice(presignAt, 2)[1]) : undefined;
   const revAt = args.indexOf('--before');
   // A name like HEAD moves: build the commit it names now.
   if (revAt >= 0) beforeRev = execFileSync('git', ['rev-parse', '--short', args.splice(revAt, 2)[1]!], { encoding: 'utf8' }).trim();
   const unknown = args.filter((a) => !(a in TARGETS));
   if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}; choose from ${Object.keys(TARGETS).join(', ')}`);
-  console.log('| round | target | req/s | server CPU µs per request | load generator CPU µs per request | p99 ms |\n|---:|---|---:|---:|---:|---:|');
+  console.log('| round | target | req/s | server CPU µs per request | load generator CPU µs per request | p99 ms | signed during the load |\n|---:|---|---:|---:|---:|---:|---:|');
   for (let round = 1; round <= rounds; round++) {
     for (const name of args) {
-      const r = await measure(name, seconds, steady);
-      console.log(`| ${round} | ${name} | ${r.reqPerSec} | ${r.cpuUsPerRequest} | ${Number.isNaN(r.clientUsPerRequest) ? 'n/a' : r.clientUsPerRequest} | ${r.p99} |`);
+      const r = await measure(name, seconds, steady, presign);
+      console.log(`| ${round} | ${name} | ${r.reqPerSec} | ${r.cpuUsPerRequest} | ${Number.isNaN(r.clientUsPerRequest) ? 'n/a' : r.clientUsPerRequest} | ${r.p99} | ${steady > 0 ? 'none' : r.signedDuringLoad} |`);
     }
   }
 }
