@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
  * only when a write begins with every frame copied, and new commits land during each pass. It
  * then grew to the backstop, where a commit on the event loop checkpointed (two fsyncs) and the
  * next one truncated the file to journal_size_limit: 8-12 ms stalls, about one a second at 1,000
- * req/s with the worker, which set the p99 (measured with perf, docs/benchmarks.md). So once the
+ * req/s with the worker, which set the p99 (measured with perf, docs/ingest-performance.md). So once the
  * WAL holds RESTART_FRAMES, right after a PASSIVE pass, this thread runs a RESTART checkpoint:
  * it takes the write lock for the few frames left and the fsyncs (a few ms), and the next
  * write rewinds the WAL in place. While it runs, it raises a flag the event loop's write
