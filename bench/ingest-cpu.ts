@@ -87,15 +87,14 @@ async function measure(name: string, seconds: number, steady: number, presign: n
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
-  const option = (name: string, fallback: number) => {
+  const option = <F extends number | undefined>(name: string, fallback: F): number | F => {
     const at = args.indexOf(name);
     return at >= 0 ? Number(args.splice(at, 2)[1]) : fallback;
   };
   const rounds = option('--rounds', 3);
   const seconds = option('--seconds', 6);
   const steady = option('--steady', 0);
-  const presignAt = args.indexOf('--presign');
-  const presign = presignAt >= 0 ? Number(args.splice(presignAt, 2)[1]) : undefined;
+  const presign = option('--presign', undefined);
   const revAt = args.indexOf('--before');
   // A name like HEAD moves: build the commit it names now.
   if (revAt >= 0) beforeRev = execFileSync('git', ['rev-parse', '--short', args.splice(revAt, 2)[1]!], { encoding: 'utf8' }).trim();

@@ -46,16 +46,12 @@ function medianBy<T>(rows: T[], key: (r: T) => number): T {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
-async function rounds<T>(what: string, n: number, run: () => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < n; i++) {
-    console.error(`  ${what}: round ${i + 1} of ${n}`);
-    out.push(await run());
-  }
-  return out;
-}
+const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
 
-const zip = <A, B>(a: readonly A[], b: readonly B[]): Array<[A, B]> => a.map((x, i) => [x, b[i]!]);
+/** ROUNDS rounds of one target. */
+async function rounds<T>(what: string, run: () => Promise<T>): Promise<T[]> {
+  return (await alternating([[what, run]]))[0]!;
+}
 
 /**
  * ROUNDS rounds of several targets, each round taking every target in turn: this VM's speed
@@ -83,25 +79,26 @@ if (section('verify')) {
 
 const ingest: IngestRow[] = [];
 /** `serve`'s max throughput over the bare server's, round by round (the rounds alternate the targets). */
-const serveToBare: number[] = [];
+const serveToBare: string[] = [];
 if (section('ingest')) {
   console.error('ingest over HTTP (autocannon for max throughput, an open-loop client at 1,000 req/s)…');
   // The bare server right after `serve`, so the minutes between the two that set the ratio are few.
   const { serve, bare } = SQLITE_TARGETS;
   const runOrder = [serve!, bare!, ...Object.values(SQLITE_TARGETS).filter((t) => t !== serve && t !== bare)];
-  const runsOf = new Map(zip(runOrder, await alternating(runOrder.map((target) => [target.label, () => benchIngestSqlite(target, { durationSec: INGEST_SECONDS })] as const))));
-  for (const runs of Object.values(SQLITE_TARGETS).map((target) => runsOf.get(target)!)) {
+  const sqliteRuns = await alternating(runOrder.map((target) => [target.label, () => benchIngestSqlite(target, { durationSec: INGEST_SECONDS })] as const));
+  const runsOf = (target: (typeof runOrder)[number]) => sqliteRuns[runOrder.indexOf(target)]!;
+  for (const runs of Object.values(SQLITE_TARGETS).map(runsOf)) {
     // At max load the round of median throughput; at a steady rate, where every round sends the
     // same requests per second, the round of median p99.
     for (const mode of runs[0]!.map((r) => r.mode)) ingest.push(medianBy(runs.map((rs) => rs.find((r) => r.mode === mode)!), (r) => (r.mode === 'max' ? r.reqPerSec : r.p99)));
   }
-  const maxOf = (target: (typeof runOrder)[number], round: number) => runsOf.get(target)![round]!.find((r) => r.mode === 'max')!.reqPerSec;
-  for (let round = 0; round < ROUNDS; round++) serveToBare.push(maxOf(serve!, round) / maxOf(bare!, round));
+  const maxOf = (target: (typeof runOrder)[number], round: number) => runsOf(target)[round]!.find((r) => r.mode === 'max')!.reqPerSec;
+  for (let round = 0; round < ROUNDS; round++) serveToBare.push(ratio(maxOf(serve!, round), maxOf(bare!, round)));
   const pgCases = [[1, true], [1, false], [2, false]] as const;
   const pgRuns = await alternating(pgCases.map(([receivers, before]) => [`${receivers} PostgreSQL receiver(s)${before ? ', before' : ''}`, () => benchIngestPostgres(receivers, { durationSec: INGEST_SECONDS, before })] as const));
   for (const runs of pgRuns) ingest.push(medianBy(runs.map((rs) => rs[0]!), (r) => r.reqPerSec));
   console.log(ingestTable(ingest));
-  console.log(`\n\`serve\` vs the bare server, round by round: ${serveToBare.map((r) => `${r.toFixed(2)}x`).join(', ')}`);
+  console.log(`\n\`serve\` vs the bare server, round by round: ${serveToBare.join(', ')}`);
 }
 
 const PG_DIRECT = 'PostgreSQL (clerk-sync worker processes)';
@@ -112,7 +109,7 @@ if (section('processing') || section('pooler')) {
   const pgEvents = quick ? 5_000 : 20_000;
   if (section('processing')) {
     const sqliteEvents = quick ? 10_000 : 50_000;
-    processing.push(medianBy(await rounds('SQLite, one worker process', ROUNDS, () => benchProcess({ events: sqliteEvents, workers: 1, concurrency: 1, label: 'SQLite (clerk-sync worker process)' })), (r) => r.eventsPerSec));
+    processing.push(medianBy(await rounds('SQLite, one worker process', () => benchProcess({ events: sqliteEvents, workers: 1, concurrency: 1, label: 'SQLite (clerk-sync worker process)' })), (r) => r.eventsPerSec));
   }
   const direct = (workers: number) => withPostgresDatabase((url) => benchProcess({ url, events: pgEvents, workers, concurrency: 1, label: PG_DIRECT }));
   // The workers given PgBouncer's plain URL, as a provider hands it out: each detects the pooler
@@ -122,17 +119,17 @@ if (section('processing') || section('pooler')) {
     withPostgresDatabase((url) => withPgBouncer((bouncer) => benchProcess({ url, workerUrl: bouncer.pooled(url), poolerPid: bouncer.pid, events: pgEvents, workers, concurrency: 1, label: PG_POOLED })));
   for (const workers of section('processing') ? [1, 2, 4] : [2]) {
     if (workers !== 2 || !section('pooler')) {
-      processing.push(medianBy(await rounds(`PostgreSQL, ${workers} worker process(es)`, ROUNDS, () => direct(workers)), (r) => r.eventsPerSec));
+      processing.push(medianBy(await rounds(`PostgreSQL, ${workers} worker process(es)`, () => direct(workers)), (r) => r.eventsPerSec));
       continue;
     }
     // Direct and pooled rounds alternate, so that this VM's drift over minutes touches both alike.
-    const pairs = await rounds(`PostgreSQL, ${workers} worker processes, direct then through PgBouncer`, ROUNDS, async () => [await direct(workers), await pooled(workers)] as const);
+    const pairs = await rounds(`PostgreSQL, ${workers} worker processes, direct then through PgBouncer`, async () => [await direct(workers), await pooled(workers)] as const);
     processing.push(medianBy(pairs.map((p) => p[0]), (r) => r.eventsPerSec), medianBy(pairs.map((p) => p[1]), (r) => r.eventsPerSec));
   }
   if (section('processing')) {
     // The same mix where events share their users and organizations, 200 sets of them: batches of
     // two workers hold events of the same entities all the time.
-    processing.push(medianBy(await rounds('PostgreSQL, 2 worker processes, shared entities', ROUNDS, () =>
+    processing.push(medianBy(await rounds('PostgreSQL, 2 worker processes, shared entities', () =>
       withPostgresDatabase((url) => benchProcess({ url, events: pgEvents, entities: 200, workers: 2, concurrency: 1, label: 'PostgreSQL, events of 200 entity sets (clerk-sync worker processes)' })),
     ), (r) => r.eventsPerSec));
   }
@@ -171,7 +168,6 @@ if (section('inbox-scale')) {
 }
 const pgTwo = processing.find((r) => r.database === PG_DIRECT && r.workers === 2);
 const pgTwoPooled = processing.find((r) => r.database === PG_POOLED);
-const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
 if (pgTwo && pgTwoPooled) console.log(`\nprocessing through PgBouncer vs direct, 2 worker processes: ${ratio(pgTwoPooled.eventsPerSec, pgTwo.eventsPerSec)}`);
 if (only !== null) {
   console.error('--only: docs/benchmarks.md holds every section, so it was left as it is');
@@ -209,7 +205,7 @@ Every comparison ran in this one run, side by side; figures are medians of ${ROU
 | verification vs \`svix\` (1 KB) | ${ratio(v1('clerk-sync'), v1('svix'))} | ≥ 4x |
 | verification vs bare \`node:crypto\` loop (1 KB) | ${ratio(v1('clerk-sync'), v1('bare node:crypto'))} | ≥ 0.8x |
 | ingest, \`serve\` vs the Clerk docs' route | ${ratio(serve?.reqPerSec, docsRoute?.reqPerSec)} | ≥ 2x |
-| ingest, \`serve\` vs bare node:http that stores nothing (each round's own ratio) | ${ratio(serve?.reqPerSec, bare?.reqPerSec)} (${serveToBare.map((r) => `${r.toFixed(2)}x`).join(', ')}) | ≥ 0.5x (issue 20: 0.7x) |
+| ingest, \`serve\` vs bare node:http that stores nothing (each round's own ratio) | ${ratio(serve?.reqPerSec, bare?.reqPerSec)} (${serveToBare.join(', ')}) | ≥ 0.5x (issue 20: 0.7x) |
 | ingest, \`serve\` (SQLite) and one PostgreSQL receiver, req/s: as built at ${INGEST_BASELINE} → now | ${serveBefore?.reqPerSec ?? 'n/a'} → ${serve?.reqPerSec ?? 'n/a'}; ${pgReceiver(true)?.reqPerSec ?? 'n/a'} → ${pgReceiver(false)?.reqPerSec ?? 'n/a'} | none set |
 | p99 answer latency at 1,000 req/s (\`serve\`, SQLite, with worker) | ${serveAt1000?.p99 ?? 'n/a'} ms | < 20 ms (issue 20: < 10 ms) |
 | events answered 2xx but not stored, all ingest runs | ${ingest.reduce((n, r) => n + (r.lost ?? 0), 0)} | 0 |
