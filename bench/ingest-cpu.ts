@@ -8,6 +8,9 @@
  *
  *   node --import tsx bench/ingest-cpu.ts [--rounds 3] [--seconds 6] bare before serve no-worker before-no-worker
  *
+ * `floor`, `floor-append` and `floor-file`: the least a receiver can do and still store before it
+ * answers (bench/peers/durable-floor.ts: a keyed SQLite row, an unkeyed one, a file append).
+ *
  * `before` and `before-no-worker` run the CLI built at baseline.ts's commit, or at `--before REV`
  * (e.g. `--before HEAD` to weigh an uncommitted change against the last commit).
  *
@@ -34,6 +37,9 @@ const APPLYING = new Set(['serve', 'before']);
 let beforeRev = INGEST_BASELINE;
 const TARGETS: Record<string, (db: string) => string[]> = {
   bare: () => ['--import', 'tsx', join(ROOT, 'bench/peers/bare-verify.ts')],
+  floor: (db) => ['--import', 'tsx', join(ROOT, 'bench/peers/durable-floor.ts'), db, 'keyed'],
+  'floor-append': (db) => ['--import', 'tsx', join(ROOT, 'bench/peers/durable-floor.ts'), db, 'append'],
+  'floor-file': (db) => ['--import', 'tsx', join(ROOT, 'bench/peers/durable-floor.ts'), db, 'file'],
   serve: (db) => serve(cliArgs(), db),
   'no-worker': (db) => serve(cliArgs(), db, '--no-worker'),
   before: (db) => serve(baselineCliArgs(beforeRev), db),

@@ -182,6 +182,7 @@ export const SQLITE_TARGETS: Record<string, SqliteTarget> = {
   serveNoWorker: { label: 'clerk-sync serve --no-worker (SQLite)', args: (db) => [...cliArgs(), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, '--no-worker'], table: 'clerk_webhook_events' },
   clerkDocsRoute: { label: "Clerk docs' route: Express + @clerk/backend + upsert", args: (db) => [...TSX, join(ROOT, 'bench/peers/clerk-docs-route.ts'), db], table: 'users' },
   bare: { label: 'bare node:http, verify only (stores nothing)', args: () => [...TSX, join(ROOT, 'bench/peers/bare-verify.ts')], table: null },
+  durableFloor: { label: 'bare node:http, verify and store the raw body (SQLite, one key)', args: (db) => [...TSX, join(ROOT, 'bench/peers/durable-floor.ts'), db, 'keyed'], table: 'floor_events' },
   normalGroup: { label: 'receiver: synchronous=NORMAL, group commit (default)', args: (db) => [...TSX, join(ROOT, 'bench/peers/inbox-receiver.ts'), db, 'normal', 'group'], table: 'clerk_webhook_events' },
   normalSingle: { label: 'receiver: synchronous=NORMAL, one commit per request', args: (db) => [...TSX, join(ROOT, 'bench/peers/inbox-receiver.ts'), db, 'normal', 'single'], table: 'clerk_webhook_events' },
   fullGroup: { label: 'receiver: synchronous=FULL, group commit', args: (db) => [...TSX, join(ROOT, 'bench/peers/inbox-receiver.ts'), db, 'full', 'group'], table: 'clerk_webhook_events' },

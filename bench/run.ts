@@ -80,11 +80,16 @@ if (section('verify')) {
 const ingest: IngestRow[] = [];
 /** `serve`'s max throughput over the bare server's, round by round (the rounds alternate the targets). */
 const serveToBare: string[] = [];
+/** The same for the least durable receiver over the bare server, and for `serve` over that receiver. */
+const floorToBare: string[] = [];
+const serveToFloor: string[] = [];
 if (section('ingest')) {
   console.error('ingest over HTTP (autocannon for max throughput, an open-loop client at 1,000 req/s)…');
-  // The bare server right after `serve`, so the minutes between the two that set the ratio are few.
-  const { serve, bare } = SQLITE_TARGETS;
-  const runOrder = [serve!, bare!, ...Object.values(SQLITE_TARGETS).filter((t) => t !== serve && t !== bare)];
+  // The bare server and the least durable receiver right after `serve`, so the minutes between
+  // the three that set the ratios are few.
+  const { serve, bare, durableFloor } = SQLITE_TARGETS;
+  const first = [serve!, bare!, durableFloor!];
+  const runOrder = [...first, ...Object.values(SQLITE_TARGETS).filter((t) => !first.includes(t))];
   const sqliteRuns = await alternating(runOrder.map((target) => [target.label, () => benchIngestSqlite(target, { durationSec: INGEST_SECONDS })] as const));
   const runsOf = (target: (typeof runOrder)[number]) => sqliteRuns[runOrder.indexOf(target)]!;
   for (const runs of Object.values(SQLITE_TARGETS).map(runsOf)) {
@@ -93,12 +98,17 @@ if (section('ingest')) {
     for (const mode of runs[0]!.map((r) => r.mode)) ingest.push(medianBy(runs.map((rs) => rs.find((r) => r.mode === mode)!), (r) => (r.mode === 'max' ? r.reqPerSec : r.p99)));
   }
   const maxOf = (target: (typeof runOrder)[number], round: number) => runsOf(target)[round]!.find((r) => r.mode === 'max')!.reqPerSec;
-  for (let round = 0; round < ROUNDS; round++) serveToBare.push(ratio(maxOf(serve!, round), maxOf(bare!, round)));
+  for (let round = 0; round < ROUNDS; round++) {
+    serveToBare.push(ratio(maxOf(serve!, round), maxOf(bare!, round)));
+    floorToBare.push(ratio(maxOf(durableFloor!, round), maxOf(bare!, round)));
+    serveToFloor.push(ratio(maxOf(serve!, round), maxOf(durableFloor!, round)));
+  }
   const pgCases = [[1, true], [1, false], [2, false]] as const;
   const pgRuns = await alternating(pgCases.map(([receivers, before]) => [`${receivers} PostgreSQL receiver(s)${before ? ', before' : ''}`, () => benchIngestPostgres(receivers, { durationSec: INGEST_SECONDS, before })] as const));
   for (const runs of pgRuns) ingest.push(medianBy(runs.map((rs) => rs[0]!), (r) => r.reqPerSec));
   console.log(ingestTable(ingest));
   console.log(`\n\`serve\` vs the bare server, round by round: ${serveToBare.join(', ')}`);
+  console.log(`the least durable receiver vs the bare server: ${floorToBare.join(', ')}; \`serve\` vs it: ${serveToFloor.join(', ')}`);
 }
 
 const PG_DIRECT = 'PostgreSQL (clerk-sync worker processes)';
@@ -179,6 +189,7 @@ const find = (label: string, mode: string) => ingest.find((r) => r.target === la
 const serve = find(SQLITE_TARGETS.serve!.label, 'max');
 const docsRoute = find(SQLITE_TARGETS.clerkDocsRoute!.label, 'max');
 const bare = find(SQLITE_TARGETS.bare!.label, 'max');
+const durableFloor = find(SQLITE_TARGETS.durableFloor!.label, 'max');
 const serveAt1000 = find(SQLITE_TARGETS.serve!.label, '1000 req/s');
 const serveBefore = find(SQLITE_TARGETS.serveBefore!.label, 'max');
 const pgReceiver = (before: boolean) => ingest.find((r) => r.target.startsWith('1 × clerk-sync serve --no-worker (PostgreSQL)') && r.target.includes('before') === before);
@@ -206,6 +217,8 @@ Every comparison ran in this one run, side by side; figures are medians of ${ROU
 | verification vs bare \`node:crypto\` loop (1 KB) | ${ratio(v1('clerk-sync'), v1('bare node:crypto'))} | ≥ 0.8x |
 | ingest, \`serve\` vs the Clerk docs' route | ${ratio(serve?.reqPerSec, docsRoute?.reqPerSec)} | ≥ 2x |
 | ingest, \`serve\` vs bare node:http that stores nothing (each round's own ratio) | ${ratio(serve?.reqPerSec, bare?.reqPerSec)} (${serveToBare.join(', ')}) | ≥ 0.5x (issue 20: 0.7x) |
+| ingest, the least durable receiver (the bare server plus one keyed SQLite row a request) vs the bare server | ${ratio(durableFloor?.reqPerSec, bare?.reqPerSec)} (${floorToBare.join(', ')}) | none: what storing before answering costs at the least |
+| ingest, \`serve\` vs that least durable receiver | ${ratio(serve?.reqPerSec, durableFloor?.reqPerSec)} (${serveToFloor.join(', ')}) | none set |
 | ingest, \`serve\` (SQLite) and one PostgreSQL receiver, req/s: as built at ${INGEST_BASELINE} → now | ${serveBefore?.reqPerSec ?? 'n/a'} → ${serve?.reqPerSec ?? 'n/a'}; ${pgReceiver(true)?.reqPerSec ?? 'n/a'} → ${pgReceiver(false)?.reqPerSec ?? 'n/a'} | none set |
 | p99 answer latency at 1,000 req/s (\`serve\`, SQLite, with worker) | ${serveAt1000?.p99 ?? 'n/a'} ms | < 20 ms (issue 20: < 10 ms) |
 | events answered 2xx but not stored, all ingest runs | ${ingest.reduce((n, r) => n + (r.lost ?? 0), 0)} | 0 |
@@ -273,6 +286,11 @@ per-request work. Each target runs in its own process:
   Express with \`express.raw()\`, \`@clerk/backend\`'s \`verifyWebhook\`, a synchronous upsert per
   request into SQLite (same WAL / synchronous=NORMAL settings as ours), then 200.
 - **bare node:http**: verifies and answers; stores nothing (a ceiling: nothing it answers is durable).
+- **bare node:http, verify and store the raw body**: the least a receiver can do and still store
+  each event before it answers (bench/peers/durable-floor.ts): the bare server plus, for the
+  requests of each event-loop turn, one SQLite transaction (WAL, synchronous=NORMAL) of svix-id
+  and raw body into a table keyed by the svix-id; no parsing, no record, no counters. It bounds
+  the ratio of any receiver that answers only once the event is committed to SQLite.
 - **receiver: …**: clerk-sync's receiver alone with each SQLite durability setting, with group
   commit and with one commit per request, so you can choose knowing the cost (see the README's
   durability section).
