@@ -217,8 +217,8 @@ async function benchOne(label: string, url: string, users: number): Promise<Reco
 
     // The PostgreSQL server of these benchmarks runs with autovacuum off (a CI setting): without
     // it, the 100,000 rows just inserted would have no statistics, and the sweep's chunked walk
-    // over the stored ids becomes a full scan and sort per chunk (see docs/benchmarks.md). By the
-    // next run a default server has analyzed them; so does this.
+    // over the stored ids becomes a full scan and sort per chunk (see
+    // docs/reconcile-performance.md). By the next run a default server has analyzed them; so does this.
     if (label === 'PostgreSQL') await run('analyze');
     const { live, removed, updated } = await api.mutate(100, 100);
     console.error(`  ${label}: second run, ${removed} removed from Clerk, ${updated} updated`);
