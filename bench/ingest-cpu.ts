@@ -32,14 +32,15 @@ import { steadyRate } from './steady-rate.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const serve = (cli: string[], db: string, ...more: string[]) => [...cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, ...more];
+const floor = (db: string, mode: string) => ['--import', 'tsx', join(ROOT, 'bench/peers/durable-floor.ts'), db, mode];
 /** The targets that apply what they store, and so are measured until they have (--steady). */
 const APPLYING = new Set(['serve', 'before']);
 let beforeRev = INGEST_BASELINE;
 const TARGETS: Record<string, (db: string) => string[]> = {
   bare: () => ['--import', 'tsx', join(ROOT, 'bench/peers/bare-verify.ts')],
-  floor: (db) => ['--import', 'tsx', join(ROOT, 'bench/peers/durable-floor.ts'), db, 'keyed'],
-  'floor-append': (db) => ['--import', 'tsx', join(ROOT, 'bench/peers/durable-floor.ts'), db, 'append'],
-  'floor-file': (db) => ['--import', 'tsx', join(ROOT, 'bench/peers/durable-floor.ts'), db, 'file'],
+  floor: (db) => floor(db, 'keyed'),
+  'floor-append': (db) => floor(db, 'append'),
+  'floor-file': (db) => floor(db, 'file'),
   serve: (db) => serve(cliArgs(), db),
   'no-worker': (db) => serve(cliArgs(), db, '--no-worker'),
   before: (db) => serve(baselineCliArgs(beforeRev), db),

@@ -20,6 +20,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import { readVerified } from './verify-only.js';
 
 const [path = ':memory:', mode = 'keyed'] = process.argv.slice(2);
+if (!['keyed', 'append', 'file'].includes(mode)) throw new Error(`unknown mode ${mode}: choose keyed, append or file`);
 
 interface Stored {
   id: string;
